@@ -1,0 +1,22 @@
+/*
+ * Every cmact subcommand, one function each (git's builtin.h pattern). A command gets argv with
+ * argv[0] = its own name and returns its exit code (cm_util.h: 0 ok, 1 run-time failure,
+ * 2 usage error). Each lives in its stage's folder as cmd_<name>.c. Every command answers
+ * --help itself, printing the usage text from its table entry in cmact.c.
+ */
+#ifndef CMDS_H
+#define CMDS_H
+
+
+
+
+
+/* The usage text of a command, from the dispatch table; commands print it for --help. */
+const char *cmact_usage(const char *cmd);
+/* Print the usage of `cmd` to stdout (for --help, returns 0) or a usage error to stderr
+ * (returns 2). A convenience for every cmd_* function. */
+int cmact_help_exit(const char *cmd, int is_error, const char *fmt, ...);
+/* Non-zero when argv holds -h or --help anywhere before a "--". */
+int cmact_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,12 @@
+# Turn each schema JSON file into a C string: cmact carries its schemas inside the binary.
+set(content "/* generated from schemas/*.json by embed.cmake: do not edit */\n#include <stddef.h>\n")
+set(table "const struct { const char *name; const char *json; } cm_schema_texts[] = {\n")
+foreach(f ${FILES})
+  file(READ ${SRC_DIR}/${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(REGEX REPLACE "[.-]" "_" var "${f}")
+  string(APPEND content "static const char s_${var}[] = {${hex}0x00};\n")
+  string(APPEND table "  {\"${f}\", s_${var}},\n")
+endforeach()
+string(APPEND table "  {NULL, NULL}\n};\n")
+file(WRITE ${OUT} "${content}${table}")
