@@ -1,0 +1,1 @@
+cmact_test(test_cli SOURCES test_cli.c)
