@@ -4,3 +4,4 @@ cmact_test(test_pmd_polar SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pmd_polar.c LIB
 cmact_test(test_imu_stream SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_imu_stream.c LIBS cmact_collect TIMEOUT 60)
 cmact_test(test_imu_udp SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_imu_udp.c LIBS cmact_collect TIMEOUT 120)
 cmact_test(test_ble_att SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ble_att.c LIBS cmact_collect TIMEOUT 60)
+cmact_test(test_imu_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_imu_cli.c LIBS cmact_formats TIMEOUT 60)

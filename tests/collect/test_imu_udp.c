@@ -175,7 +175,13 @@ static void run(const char *proto, double loss, double dup, double reorder, int 
     uint32_t max_seq = 0;
     for (int i = 0; i < w.n; i++)
       if (w.e[i].meas == meas && w.e[i].seq > max_seq) max_seq = w.e[i].seq;
-    for (uint32_t q = 0; q <= max_seq; q++) lost[q] = 1;
+    /* a loss is visible between the first and the last frame that arrived */
+    uint32_t lo = order[0], hi_seq = order[0];
+    for (int f = 0; f < nf; f++) {
+      if (order[f] < lo) lo = order[f];
+      if (order[f] > hi_seq) hi_seq = order[f];
+    }
+    for (uint32_t q = lo; q <= hi_seq; q++) lost[q] = 1;
     for (int f = 0; f < nf; f++) lost[order[f]] = 0;
     const cm_session_meta *meta = cm_session_get_meta(ses);
     cm_event_row *ev = malloc((meta->n_events + 1) * sizeof *ev);
