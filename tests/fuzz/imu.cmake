@@ -2,3 +2,5 @@
 # Seeds are the project's own hand-built frames (tests/fuzz/corpus_pmd).
 cmact_fuzz(fuzz_pmd SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_pmd.c LIBS cmact_collect
            CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus_pmd)
+cmact_fuzz(fuzz_att SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_att.c LIBS cmact_collect
+           CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus_att)
