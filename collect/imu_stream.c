@@ -395,6 +395,7 @@ void cm_imu_tracker_finish(cm_imu_tracker *t, int64_t now) {
 
 size_t cm_imu_tracker_take_rows(cm_imu_tracker *t, cm_imu_row *out, size_t max) {
   size_t n = t->n_rows < max ? t->n_rows : max;
+  if (!n) return 0;
   memcpy(out, t->rows, n * sizeof *out);
   memmove(t->rows, t->rows + n, (t->n_rows - n) * sizeof *t->rows);
   t->n_rows -= n;
@@ -403,6 +404,7 @@ size_t cm_imu_tracker_take_rows(cm_imu_tracker *t, cm_imu_row *out, size_t max) 
 
 size_t cm_imu_tracker_take_events(cm_imu_tracker *t, cm_event_row *out, size_t max) {
   size_t n = t->n_ev < max ? t->n_ev : max;
+  if (!n) return 0;
   memcpy(out, t->ev, n * sizeof *out);
   memmove(t->ev, t->ev + n, (t->n_ev - n) * sizeof *t->ev);
   t->n_ev -= n;
