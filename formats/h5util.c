@@ -100,6 +100,7 @@ int h5u_get_attr_str(hid_t obj, const char *name, char *buf, size_t len) {
       char *p = NULL;
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, H5T_VARIABLE);
+      H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8 */
       if (H5Aread(a, mt, &p) >= 0 && p) {
         snprintf(buf, len, "%s", p);
         H5free_memory(p);
