@@ -8,6 +8,8 @@
 #define CMDS_H
 
 int cmd_features(int argc, char **argv); /* features/cmd_features.c */
+int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 
 

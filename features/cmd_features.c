@@ -97,7 +97,7 @@ static void buf_printf(buf *b, const char *fmt, ...) {
   }
 }
 
-static int cmd_audio(int argc, char **argv) {
+static int features_audio(int argc, char **argv) {
   const char *csv = NULL;
   static const struct option opts[] = {{"csv", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
   int c;
@@ -189,7 +189,7 @@ static float *synthetic(long n) {
   return y;
 }
 
-static int cmd_bench(int argc, char **argv) {
+static int features_bench(int argc, char **argv) {
   double seconds = 3.0;
   static const struct option opts[] = {{"seconds", required_argument, NULL, 's'},
                                        {NULL, 0, NULL, 0}};
@@ -264,7 +264,7 @@ static int cmd_bench(int argc, char **argv) {
 
 int cmd_features(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("features", 1, "give a subcommand: audio or bench");
-  if (strcmp(argv[1], "audio") == 0) return cmd_audio(argc - 1, argv + 1);
-  if (strcmp(argv[1], "bench") == 0) return cmd_bench(argc - 1, argv + 1);
+  if (strcmp(argv[1], "audio") == 0) return features_audio(argc - 1, argv + 1);
+  if (strcmp(argv[1], "bench") == 0) return features_bench(argc - 1, argv + 1);
   return cmact_help_exit("features", 1, "unknown subcommand '%s' (audio or bench)", argv[1]);
 }
