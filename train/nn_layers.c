@@ -117,7 +117,9 @@ static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0,
         }
         const float *src = xs + (((size_t)id * H + ih) * W) * C;
         if (w0 >= 0 && w0 + kw <= W) {
-          memcpy(dst, src + (size_t)w0 * C, sizeof(float) * seg);
+          /* a loop, not memcpy: segments are short (kw * cin = 9 floats in the first layer) */
+          const float *s = src + (size_t)w0 * C;
+          for (size_t t = 0; t < seg; t++) dst[t] = s[t];
         } else {
           for (int kk = 0; kk < kw; kk++) {
             int iw = w0 + kk;
