@@ -7,6 +7,7 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_simulate(int argc, char **argv);
 
 
 
