@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libavutil/log.h>
+
 #include "cm_util.h"
 #include "cmds.h"
 #include "sim.h"
@@ -152,6 +154,10 @@ int cmd_simulate(int argc, char **argv) {
     if (sessions < n) n = (int)sessions;
   }
   if (mkdir_p(out) < 0) return cm_fail(CM_EXIT_FAIL, "simulate", "--out: %s", cm_error());
+  /* Byte-identical files: the files' created_utc is pinned to the corpus's (simulated) epoch,
+   * set before any thread starts since the environment is process-wide. */
+  if (!getenv("CMACT_CREATED_UTC")) setenv("CMACT_CREATED_UTC", "2018-03-05T09:00:00Z", 1);
+  av_log_set_level(AV_LOG_ERROR);
   int64_t t_start = cm_monotonic_ns();
   job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out}, .n = n};
   atomic_init(&j.next, 0);

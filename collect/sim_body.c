@@ -120,7 +120,7 @@ static void gait(const sim_body *b, int a, double t, act_q *q) {
   double hipA_amp, hip_off, knee_load, knee_swing, arm, elbow0, lean, bob;
   switch (a) {
   case SIM_RUN:
-    hipA_amp = 38; hip_off = 8; knee_load = 35; knee_swing = 95; arm = 35; elbow0 = 85;
+    hipA_amp = 38; hip_off = 8; knee_load = 35; knee_swing = 95; arm = 28; elbow0 = 85;
     lean = 10; bob = 0.05;
     break;
   case SIM_UPSTAIRS:
@@ -241,10 +241,10 @@ static void handwashing(const sim_body *b, double t, act_q *q) {
     q->hipA[s] = 3 * DEG;
     q->knee[s] = 6 * DEG;
     q->ankle[s] = 0;
-    q->shF[s] = (32 + 5 * rub * amp * sin(w + (s ? M_PI : 0))) * DEG;
-    q->shA[s] = (-4 + 4 * rub * amp * cos(w + (s ? M_PI : 0))) * DEG;
-    q->shR[s] = (42 + 8 * rub * amp * sg * sin(w)) * DEG;
-    q->elbow[s] = (62 + 8 * rub * amp * cos(w)) * DEG;
+    q->shF[s] = (32 + 3 * rub * amp * sin(w + (s ? M_PI : 0))) * DEG;
+    q->shA[s] = (-4 + 2.5 * rub * amp * cos(w + (s ? M_PI : 0))) * DEG;
+    q->shR[s] = (42 + 5 * rub * amp * sg * sin(w)) * DEG;
+    q->elbow[s] = (62 + 5 * rub * amp * cos(w)) * DEG;
     q->pron[s] = (20 + 35 * rub * amp * sin(w + (s ? 0.6 : 0))) * DEG;
   }
   q->lean = (14 + 2 * sin(2 * M_PI * 0.2 * t)) * DEG;

@@ -75,7 +75,7 @@ void sim_person_make(uint64_t seed, int index, sim_person *o) {
   o->lean = sim_rng_range(&r, -0.5, 1.0);
   o->bounce = sim_rng_range(&r, 0.75, 1.25);
   o->stride = sim_rng_range(&r, 0.9, 1.1);
-  o->wash_rate_hz = sim_rng_range(&r, 2.0, 3.4);
+  o->wash_rate_hz = sim_rng_range(&r, 1.6, 2.8);
   o->claps = sim_rng_uniform(&r) < 0.5;
   o->rail_hand = sim_rng_int(&r, 3);
   rgb(o->shirt, &r, 0.05, 0.9);

@@ -121,6 +121,8 @@ static cm_session *create(const sim_output *o, const sim_plan *p, const char *ho
   *path = file_path(o, p, host);
   cm_session_info info = {p->session_id, user, p->location.name, host};
   cm_session *s = cm_session_create(*path, &info, 1);
+  /* flushes on simulated time only, so the file's layout never depends on the machine's speed */
+  if (s) cm_session_set_manual_flush(s, 1);
   return s;
 }
 
@@ -210,6 +212,7 @@ static int write_camera(const sim_plan *p, const sim_body *body, const sim_outpu
       a_done += nb;
     }
     if (k == n_kept) break;
+    if (k > 0 && k % (long)lround(cam->fps) == 0 && cm_session_flush(s) < 0) goto out;
     sim_render_frame(ren, body, fr_t[k], k, rgb);
     int64_t pts = llround((double)(fr_host[k] - fr_host[0]) * 90000.0 / 1e9);
     if (sim_encoder_encode(enc, rgb, pts, on_packet, &sink) < 0) goto out;
