@@ -37,6 +37,12 @@ static const struct command commands[] = {
      "  --sessions    make only the first N sessions of the preset\n"
      "  --schedules   number of multi-activity sessions (walk, stairs, wash, run, ...)\n"
      "  --ntp-spread  bound of each host's NTP error in seconds (default 0.5)\n"},
+    {"simulate-look", cmd_simulate_look, "draw the simulated world: contact sheet, spectrograms, IMU traces",
+     "usage: cmact simulate-look --out DIR [--seed N]\n"
+     "\n"
+     "Writes DIR/contact_sheet.png (a camera frame per activity and location of the cmactivity\n"
+     "preset), DIR/spectrogram_<activity>.png and DIR/imu_<activity>.png (4 s of the microphone\n"
+     "and of both wrist sensors per activity), from the same generators as 'cmact simulate'.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

@@ -8,6 +8,7 @@
 #define CMDS_H
 
 int cmd_simulate(int argc, char **argv);
+int cmd_simulate_look(int argc, char **argv);
 
 
 
