@@ -9,6 +9,7 @@
 
 int cmd_simulate(int argc, char **argv);
 int cmd_simulate_look(int argc, char **argv);
+int cmd_simulate_probe(int argc, char **argv);
 
 
 

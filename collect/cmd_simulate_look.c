@@ -23,8 +23,8 @@
 #include "cmds.h"
 #include "sim.h"
 
-#define CELL_W 192
-#define CELL_H 144
+#define CELL_W 160
+#define CELL_H 120
 
 /* A session plan of the cmactivity preset doing `activity` at location `loc`. */
 static void plan_for(uint64_t seed, int activity, int loc, sim_plan *p) {
@@ -160,7 +160,10 @@ static int spectrogram(const char *dir, uint64_t seed, int a) {
       im[i] = 0;
     }
     fft(re, im, nfft);
-    for (int k = 0; k < bins; k++) db[f * bins + k] = 10 * log10(re[k] * re[k] + im[k] * im[k] + 1e-12);
+    /* power per bin relative to a full-scale sine (Hann window: sum w = nfft/2) */
+    double ref = (nfft / 4.0) * (nfft / 4.0);
+    for (int k = 0; k < bins; k++)
+      db[f * bins + k] = 10 * log10((re[k] * re[k] + im[k] * im[k]) / ref + 1e-14);
   }
   int ml = 50, mb = 30, W = ml + frames + 10, H = 20 + bins + mb;
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
@@ -170,7 +173,7 @@ static int spectrogram(const char *dir, uint64_t seed, int a) {
   uint8_t *img = cm_xmalloc((size_t)frames * bins * 3);
   for (int f = 0; f < frames; f++)
     for (int k = 0; k < bins; k++) {
-      double v = (db[f * bins + k] + 100) / 80.0, r, g, bl;
+      double v = (db[f * bins + k] + 120) / 90.0, r, g, bl;
       ramp(v, &r, &g, &bl);
       uint8_t *o = img + 3 * ((size_t)(bins - 1 - k) * frames + f);
       o[0] = (uint8_t)(r * 255);
@@ -180,7 +183,7 @@ static int spectrogram(const char *dir, uint64_t seed, int a) {
   fill_pixels(s, ml, 20, frames, bins, img);
   cairo_set_source_rgb(cr, 0, 0, 0);
   char t[128];
-  snprintf(t, sizeof t, "%s: microphone, %s, log power -100..-20 dBFS", sim_activity_names[a],
+  snprintf(t, sizeof t, "%s: microphone, %s, log power -120..-30 dBFS", sim_activity_names[a],
            p.location.name);
   text(cr, ml, 14, 11, t);
   for (int khz = 0; khz <= 10; khz += 2) {

@@ -79,6 +79,8 @@ typedef struct {
   double wash_rate_hz;  /* hand rubbing frequency */
   int claps;            /* claps overhead in jumping jacks */
   int rail_hand;        /* 0 none, 1 left, 2 right: holds the stair rail */
+  int carry_hand;       /* 0 none, 1 left, 2 right: carries something (no arm swing) */
+  double pron_offset;   /* habitual forearm rotation, rad */
   double shirt[3], pants[3], skin[3]; /* linear RGB 0..1 */
 } sim_person;
 
@@ -140,6 +142,7 @@ typedef struct {
   double acc_bias[3], gyro_bias[3], acc_scale[3], gyro_scale[3];
   double acc_noise, gyro_noise, acc_range, gyro_range;
   int samples_per_packet;
+  double mount_roll, mount_pitch; /* how the band sits on the wrist this session, rad */
 } sim_sensor;
 
 typedef struct {

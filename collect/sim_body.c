@@ -150,7 +150,13 @@ static void gait(const sim_body *b, int a, double t, act_q *q) {
     q->shR[s] = 0;
     q->elbow[s] = (elbow0 * pe->elbow_bend + (a == SIM_RUN ? 15 : 8) * amp * (1 + c) / 2) * DEG;
     if (rail) q->elbow[s] = 35 * DEG;
-    q->pron[s] = 10 * DEG * sin(2 * M_PI * p);
+    q->pron[s] = 10 * DEG * sin(2 * M_PI * p) + pe->pron_offset;
+    if (pe->carry_hand == 1 + (s == 1) && !rail) {
+      /* carrying a phone or a cup: forearm up, hardly any swing */
+      q->shF[s] = (10 + 0.15 * sw) * DEG;
+      q->elbow[s] = 75 * DEG;
+      q->pron[s] = 60 * DEG + pe->pron_offset;
+    }
   }
   q->lean = (lean + 3 * pe->lean) * DEG;
   q->roll = 3 * DEG * sin(2 * M_PI * ph);

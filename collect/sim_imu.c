@@ -9,7 +9,8 @@
  * This keeps landings (a real change of velocity within a few milliseconds) as the large but
  * finite peaks a 25 Hz sensor reports, instead of aliasing them.
  *
- * Sensor errors are those a MEMS datasheet lists: per-axis scale error, bias, white noise,
+ * The band is worn a little differently every session (turned about the forearm, tilted), which
+ * turns the readings' axes. Sensor errors are those a MEMS datasheet lists: per-axis scale error, bias, white noise,
  * the full-scale range (8 g, 2000 deg/s) with saturation, and 16-bit quantisation.
  */
 #include <math.h>
@@ -51,7 +52,12 @@ static float quantise(double v, double range) {
   return (float)(lsb * nearbyint(v / lsb));
 }
 
-void sim_imu_apply_sensor(const sim_sensor *s, const double ideal[6], sim_rng *noise, float out[6]) {
+void sim_imu_apply_sensor(const sim_sensor *s, const double ideal_wrist[6], sim_rng *noise, float out[6]) {
+  /* the band's own axes: the wrist frame turned by how it is worn */
+  mat3 m = m3_mul(m3_rot_x(s->mount_roll), m3_rot_y(s->mount_pitch));
+  vec3 a3 = m3_apply_t(m, v3(ideal_wrist[0], ideal_wrist[1], ideal_wrist[2]));
+  vec3 g3 = m3_apply_t(m, v3(ideal_wrist[3], ideal_wrist[4], ideal_wrist[5]));
+  double ideal[6] = {a3.x, a3.y, a3.z, g3.x, g3.y, g3.z};
   for (int i = 0; i < 3; i++) {
     double a = ideal[i] * s->acc_scale[i] + s->acc_bias[i] + s->acc_noise * sim_rng_normal(noise);
     double g = ideal[3 + i] * s->gyro_scale[i] + s->gyro_bias[i] + s->gyro_noise * sim_rng_normal(noise);

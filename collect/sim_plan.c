@@ -149,6 +149,9 @@ static void plan_clocks(sim_plan *p, sim_rng *r, double spread) {
     n->acc_range = 8 * 9.81;
     n->gyro_range = 2000 * M_PI / 180;
     n->samples_per_packet = (int)fmax(1, round(p->imu_rate * 0.2));
+    /* a band is never worn the same way twice: turned about the forearm, tilted a little */
+    n->mount_roll = 0.35 * sim_rng_normal(r);
+    n->mount_pitch = 0.12 * sim_rng_normal(r);
   }
   p->audio_ppm = sim_rng_range(r, -30, 30);
   p->frame_drop_prob = sim_rng_range(r, 0.0, 0.004);
@@ -223,6 +226,20 @@ void sim_plan_make(const sim_preset *ps, uint64_t seed, int index, sim_plan *p) 
                  (int64_t)(sim_rng_range(&r, 0, 60) * 1e9);
   sim_person_make(seed, user, &p->person);
   sim_location_make(seed, loc, loc != ps->stairless_location, &p->location);
+  /* the same person moves a little differently every session: tired or fresh, hurried or not,
+   * something in one hand */
+  sim_person *pe = &p->person;
+  pe->tempo *= sim_rng_range(&r, 0.88, 1.12);
+  pe->amplitude *= sim_rng_range(&r, 0.82, 1.18);
+  pe->arm_swing *= sim_rng_range(&r, 0.6, 1.4);
+  pe->elbow_bend *= sim_rng_range(&r, 0.75, 1.25);
+  pe->lean += sim_rng_range(&r, -0.6, 0.6);
+  pe->bounce *= sim_rng_range(&r, 0.8, 1.2);
+  pe->stride *= sim_rng_range(&r, 0.9, 1.1);
+  pe->wash_rate_hz *= sim_rng_range(&r, 0.8, 1.2);
+  pe->carry_hand = sim_rng_uniform(&r) < 0.3 ? 1 + sim_rng_int(&r, 2) : 0;
+  pe->pron_offset = 0.3 * sim_rng_normal(&r);
+  if (sim_rng_uniform(&r) < 0.3) pe->rail_hand = sim_rng_int(&r, 3);
   p->imu_rate = ps->imu_rate;
   p->audio_rate = ps->audio_rate;
   p->mic_gain = sim_rng_range(&r, 0.6, 1.4);
