@@ -23,6 +23,7 @@ static const struct command commands[] = {
      "usage: cmact simulate --out DIR [--preset quick|cmactivity] [--seed N] [--threads N]\n"
      "                      [--sessions N] [--schedules N] [--width W --height H] [--fps F]\n"
      "                      [--audio-rate 22050|44100|48000] [--imu-rate HZ] [--ntp-spread S]\n"
+     "                      [--export-raw DIR]\n"
      "\n"
      "Simulates a person doing the study's activities (downstairs, upstairs, run, jump, walk,\n"
      "handwashing, exercise) in several locations, seen by a phone camera (H.264 video, audio)\n"
@@ -36,7 +37,11 @@ static const struct command commands[] = {
      "  --threads     sessions made in parallel (default 2)\n"
      "  --sessions    make only the first N sessions of the preset\n"
      "  --schedules   number of multi-activity sessions (walk, stairs, wash, run, ...)\n"
-     "  --ntp-spread  bound of each host's NTP error in seconds (default 0.5)\n"},
+     "  --ntp-spread  bound of each host's NTP error in seconds (default 0.5)\n"
+     "  --export-raw  also write the clips as a phone and wrist sensors would have left them:\n"
+     "                DIR/<activity>/<session>.mp4 (H.264 + AAC), DIR/raw3|raw4|raw11|raw12/\n"
+     "                imu.csv.gz (right acc, right gyro, left acc, left gyro; rows\n"
+     "                timestamp_ms,0,x,y,z) and DIR/manifest.csv\n"},
     {"simulate-look", cmd_simulate_look, "draw the simulated world: contact sheet, spectrograms, IMU traces",
      "usage: cmact simulate-look --out DIR [--seed N]\n"
      "\n"

@@ -91,7 +91,7 @@ static int write_manifest(const char *dir, const sim_preset *ps, uint64_t seed, 
 }
 
 int cmd_simulate(int argc, char **argv) {
-  const char *preset = "quick", *out = NULL;
+  const char *preset = "quick", *out = NULL, *export_dir = NULL;
   long seed = 1, threads = 2, sessions = -1, schedules = -1, width = 0, height = 0, audio_rate = 0;
   double imu_rate = 0, fps = 0, spread = -1;
   for (int i = 1; i < argc; i++) {
@@ -102,6 +102,7 @@ int cmd_simulate(int argc, char **argv) {
 #define DBL(var) do { NEED(); if (cm_parse_double(v, a, &var) < 0) return cmact_help_exit("simulate", 1, "%s", cm_error()); } while (0)
     if (strcmp(a, "--preset") == 0) { NEED(); preset = v; }
     else if (strcmp(a, "--out") == 0) { NEED(); out = v; }
+    else if (strcmp(a, "--export-raw") == 0) { NEED(); export_dir = v; }
     else if (strcmp(a, "--seed") == 0) LONG(seed);
     else if (strcmp(a, "--threads") == 0) LONG(threads);
     else if (strcmp(a, "--sessions") == 0) LONG(sessions);
@@ -154,12 +155,14 @@ int cmd_simulate(int argc, char **argv) {
     if (sessions < n) n = (int)sessions;
   }
   if (mkdir_p(out) < 0) return cm_fail(CM_EXIT_FAIL, "simulate", "--out: %s", cm_error());
+  if (export_dir && (mkdir_p(export_dir) < 0 || sim_export_prepare(export_dir) < 0))
+    return cm_fail(CM_EXIT_FAIL, "simulate", "--export-raw: %s", cm_error());
   /* Byte-identical files: the files' created_utc is pinned to the corpus's (simulated) epoch,
    * set before any thread starts since the environment is process-wide. */
   if (!getenv("CMACT_CREATED_UTC")) setenv("CMACT_CREATED_UTC", "2018-03-05T09:00:00Z", 1);
   av_log_set_level(AV_LOG_ERROR);
   int64_t t_start = cm_monotonic_ns();
-  job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out}, .n = n};
+  job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out, export_dir}, .n = n};
   atomic_init(&j.next, 0);
   atomic_init(&j.failed, 0);
   pthread_mutex_init(&j.lock, NULL);
@@ -174,6 +177,8 @@ int cmd_simulate(int argc, char **argv) {
   if (atomic_load(&j.failed)) return cm_fail(CM_EXIT_FAIL, "simulate", "%s", j.error);
   double minutes;
   if (write_manifest(out, &ps, (uint64_t)seed, n, &minutes) < 0) return cm_fail_error("simulate");
+  if (export_dir && sim_export_finish(export_dir, &ps, (uint64_t)seed, n) < 0)
+    return cm_fail(CM_EXIT_FAIL, "simulate", "--export-raw: %s", cm_error());
   double wall = (cm_monotonic_ns() - t_start) / 1e9;
   printf("%-10s %8s %8s %14s %10s %10s %10s\n", "preset", "sessions", "files", "min/modality",
          "wall_s", "cpu_s", "peak_MiB");

@@ -295,8 +295,23 @@ size_t sim_chrony_rows(const sim_plan *p, const sim_host_clock *h, int host_inde
 
 typedef struct {
   const char *out_dir;
+  const char *export_dir; /* --export-raw: also the phone's MP4s and the raw IMU logs, or NULL */
 } sim_output;
 /* Simulate one planned session and write its files. Returns 0 or -1 with cm_error(). */
 int sim_session_write(const sim_plan *p, const sim_output *o);
+
+/* ---------------- the raw export (sim_export.c) ---------------- */
+
+extern const char *const sim_raw_folders[SIM_N_ACTIVITIES]; /* the study's folder names */
+typedef struct sim_mp4 sim_mp4;
+sim_mp4 *sim_mp4_open(const char *path, int w, int h, double fps, int audio_rate, int64_t start_host_ns);
+int sim_mp4_video(sim_mp4 *m, const uint8_t *data, size_t size, int key, int64_t pts_90k);
+int sim_mp4_audio(sim_mp4 *m, const int16_t *pcm, int n);
+int sim_mp4_close(sim_mp4 *m, int64_t end_host_ns); /* also sets the file's mtime */
+int sim_export_prepare(const char *dir);
+int sim_export_imu_part(const char *dir, const char *session_id, const float *right,
+                        const int64_t *right_host, size_t n_right, const float *left,
+                        const int64_t *left_host, size_t n_left);
+int sim_export_finish(const char *dir, const sim_preset *ps, uint64_t seed, int n);
 
 #endif

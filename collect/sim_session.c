@@ -37,6 +37,7 @@ typedef struct {
   int stream;
   int64_t *t_host;  /* per frame index */
   long n_packets, n_frames;
+  sim_mp4 *mp4; /* --export-raw */
 } video_sink;
 
 static int on_packet(void *ctx, const uint8_t *data, size_t size, int key, int64_t pts, int64_t dts) {
@@ -49,6 +50,7 @@ static int on_packet(void *ctx, const uint8_t *data, size_t size, int key, int64
   /* no B-frames and zero latency: packets come out one per frame, in capture order */
   row.t_host_ns = v->t_host[v->n_packets < v->n_frames ? v->n_packets : v->n_frames - 1];
   v->n_packets++;
+  if (v->mp4 && sim_mp4_video(v->mp4, data, size, key, pts) < 0) return -1;
   return cm_session_append_packet(v->s, v->stream, data, &row);
 }
 
@@ -136,6 +138,7 @@ static int write_camera(const sim_plan *p, const sim_body *body, const sim_outpu
   const sim_camera *cam = &p->camera;
   int rc = -1;
   sim_renderer *ren = NULL;
+  video_sink sink = {0};
   sim_encoder *enc = NULL;
   sim_audio *aud = NULL;
   uint8_t *rgb = NULL;
@@ -197,7 +200,14 @@ static int write_camera(const sim_plan *p, const sim_body *body, const sim_outpu
   aud = sim_audio_new(p, body, p->cam_start_s);
   rgb = cm_xmalloc((size_t)cam->width * cam->height_px * 3);
   pcm = cm_xmalloc(sizeof(int16_t) * AUDIO_BLOCK);
-  video_sink sink = {s, vs, fr_host, 0, n_kept};
+  sink = (video_sink){s, vs, fr_host, 0, n_kept, NULL};
+  if (o->export_dir && p->n_segments == 1) {
+    char mp4[4096];
+    snprintf(mp4, sizeof mp4, "%s/%s/%s.mp4", o->export_dir, sim_raw_folders[p->seg[0].activity],
+             p->session_id);
+    sink.mp4 = sim_mp4_open(mp4, cam->width, cam->height_px, cam->fps, p->audio_rate, fr_host[0]);
+    if (!sink.mp4) goto out;
+  }
   long a_done = 0;
   double a_dt = 1.0 / (p->audio_rate * (1 + p->audio_ppm * 1e-6));
   for (long k = 0; k <= n_kept; k++) {
@@ -206,6 +216,7 @@ static int write_camera(const sim_plan *p, const sim_body *body, const sim_outpu
     while (a_done < n_audio && p->cam_start_s + (a_done + AUDIO_BLOCK) * a_dt <= upto + 1e-9) {
       int nb = (int)((n_audio - a_done) < AUDIO_BLOCK ? (n_audio - a_done) : AUDIO_BLOCK);
       sim_audio_render(aud, pcm, nb);
+      if (sink.mp4 && sim_mp4_audio(sink.mp4, pcm, nb) < 0) goto out;
       if (cm_session_append_audio(s, as, pcm, nb,
                                   sim_host_time_ns(p, &p->cam_host, p->cam_start_s + a_done * a_dt)) < 0)
         goto out;
@@ -220,14 +231,22 @@ static int write_camera(const sim_plan *p, const sim_body *body, const sim_outpu
   while (a_done < n_audio) {
     int nb = (int)((n_audio - a_done) < AUDIO_BLOCK ? (n_audio - a_done) : AUDIO_BLOCK);
     sim_audio_render(aud, pcm, nb);
+    if (sink.mp4 && sim_mp4_audio(sink.mp4, pcm, nb) < 0) goto out;
     if (cm_session_append_audio(s, as, pcm, nb,
                                 sim_host_time_ns(p, &p->cam_host, p->cam_start_s + a_done * a_dt)) < 0)
       goto out;
     a_done += nb;
   }
   if (sim_encoder_encode(enc, NULL, 0, on_packet, &sink) < 0) goto out;
+  if (sink.mp4) {
+    int64_t end = sim_host_time_ns(p, &p->cam_host, p->cam_end_s);
+    sim_mp4 *m = sink.mp4;
+    sink.mp4 = NULL;
+    if (sim_mp4_close(m, end) < 0) goto out;
+  }
   rc = 0;
 out:
+  if (sink.mp4) sim_mp4_close(sink.mp4, 0);
   if (rc < 0) cm_prefix_error("%s", path);
   if (cm_session_close(s) < 0 && rc == 0) {
     cm_prefix_error("%s", path);
@@ -312,6 +331,9 @@ static int write_wrist(const sim_plan *p, const sim_body *body, const sim_output
     if (cm_session_append_imu(s, ids[side], data[side], l->t_device_ns, l->t_host_ns, l->n) < 0)
       goto out;
   }
+  if (o->export_dir && sim_export_imu_part(o->export_dir, p->session_id, data[1], link[1].t_host_ns,
+                                           link[1].n, data[0], link[0].t_host_ns, link[0].n) < 0)
+    goto out;
   rc = 0;
 out:
   if (rc < 0) cm_prefix_error("%s", path);
