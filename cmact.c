@@ -19,6 +19,50 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"record", cmd_record, "record camera video and audio (GStreamer) with chrony clock metadata",
+     "usage: cmact record --out FILE.h5 [options]\n"
+     "\n"
+     "Records video (encoded once, H.264 or MJPEG) and PCM audio from GStreamer sources into a\n"
+     "crash-safe session file, with chronyd's clock state every few seconds. Ends after\n"
+     "--duration, on SIGINT/SIGTERM (Ctrl-C), or when the sources end.\n"
+     "\n"
+     "  --out, -o FILE.h5        session file to write (required)\n"
+     "  --force                  replace FILE if it exists\n"
+     "  --video 'GST-SOURCE'     video source description (default: v4l2src), e.g.\n"
+     "                           'videotestsrc is-live=true', 'v4l2src device=/dev/video1'\n"
+     "  --audio 'GST-SOURCE'     audio source description (default: pulsesrc when a PulseAudio\n"
+     "                           server answers, else alsasrc), e.g. 'audiotestsrc is-live=true'\n"
+     "  --no-video, --no-audio   record without that stream\n"
+     "  --video-codec h264|mjpeg encoder (default h264: x264enc, Annex B byte stream)\n"
+     "  --size WxH, --fps N[/D]  video size and rate (default: as the source delivers)\n"
+     "  --bitrate KBPS           H.264 bit rate (default 2000)\n"
+     "  --jpeg-quality Q         MJPEG quality 1-100 (default 85)\n"
+     "  --audio-rate HZ          audio rate (default: the device's)\n"
+     "  --audio-channels N       audio channels (default: the device's)\n"
+     "  --duration S             stop after S seconds (default: until stopped)\n"
+     "  --label ACTIVITY         label the whole recording (downstairs, upstairs, run, jump,\n"
+     "                           walk, handwashing, exercise)\n"
+     "  --user U, --location L   stored as session attributes\n"
+     "  --session-id ID          shared by the files of one session (default: time-host)\n"
+     "  --chrony-socket PATH     chronyd's command socket (default /run/chrony/chronyd.sock)\n"
+     "  --chrony-interval S      ask chronyd every S seconds (default 4; 0: never)\n"
+     "  --imu NAME=SPEC          also record an IMU stream (when this build has IMU capture)\n"
+     "  --status, --no-status    one-line live status on stderr (default: on a terminal)\n"
+     "  --summary-json FILE      write the summary as JSON too\n"},
+    {"label", cmd_label, "add or correct an activity label interval in a session file",
+     "usage: cmact label FILE.h5 START END ACTIVITY\n"
+     "\n"
+     "Labels [START, END) with ACTIVITY, replacing the parts of existing labels it overlaps.\n"
+     "START and END are seconds from the start of the recording (e.g. 2.5), or absolute times\n"
+     "as @UNIX-SECONDS or YYYY-MM-DDTHH:MM:SS[.frac]Z (reference time, UTC).\n"
+     "ACTIVITY is one of downstairs, upstairs, run, jump, walk, handwashing, exercise, or\n"
+     "'none' to remove labels in the interval. The file must not be being recorded.\n"},
+    {"export", cmd_export, "remux a session's video and audio into an MP4 (no video re-encoding)",
+     "usage: cmact export FILE.h5 --mp4 OUT.mp4 [--force]\n"
+     "\n"
+     "Writes the stored H.264 (or MJPEG) packets unchanged into OUT.mp4, with the PCM audio\n"
+     "encoded to AAC and placed by its capture time, so that any player can check a recording.\n"
+     "Works on files whose recorder was killed, up to what they committed.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

@@ -7,6 +7,9 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_record(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 
 

@@ -1,3 +1,4 @@
 # The recorder (issue 4): chrony client, GStreamer capture, record/label/export commands.
 # rec_env.c starts the real daemons (chronyd, PulseAudio) that these tests talk to.
 cmact_test(test_chrony SOURCES test_chrony.c rec_env.c LIBS cmact_collect TIMEOUT 60)
+cmact_test(test_rec_capture SOURCES test_rec_capture.c LIBS cmact_collect TIMEOUT 60)
