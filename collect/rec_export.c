@@ -229,6 +229,9 @@ int rec_export_mp4(const char *session_path, const char *mp4_path, int overwrite
   if (!overwrite && access(mp4_path, F_OK) == 0)
     return cm_set_error("%s: exists already (use --force to replace it)", mp4_path);
   exporter x = {.out_path = mp4_path, .vid = -1, .aid = -1, .st = st};
+  /* FFmpeg's own chatter (encoder statistics) is not for the user; failures come back as
+   * return codes and are reported as one line. */
+  av_log_set_level(AV_LOG_ERROR);
   x.s = cm_session_open(session_path);
   if (!x.s) return -1;
   int rc = -1;
