@@ -145,12 +145,16 @@ int cmd_record(int argc, char **argv) {
   int rc = rec_run(&o, &s);
   for (int i = 0; i < o.n_imu; i++) free((char *)o.imu_name[i]);
   if (rc < 0) {
+    /* Name the file once: the formats library's errors already start with it. */
+    const char *why = cm_error();
+    int named = strncmp(why, o.out_path, strlen(o.out_path)) == 0;
     if (strcmp(s.ended_by, "write error") == 0)
       return cm_fail(CM_EXIT_FAIL, "record",
-                     "%s: %s; recording stopped after %.1f s, the file keeps everything up to "
+                     "%s%s%s; recording stopped after %.1f s, the file keeps everything up to "
                      "its last flush",
-                     o.out_path, cm_error(), s.seconds);
-    return cm_fail(CM_EXIT_FAIL, "record", "%s: %s", o.out_path, cm_error());
+                     named ? "" : o.out_path, named ? "" : ": ", why, s.seconds);
+    return cm_fail(CM_EXIT_FAIL, "record", "%s%s%s", named ? "" : o.out_path, named ? "" : ": ",
+                   why);
   }
   printf("%-24s %s\n", "file", o.out_path);
   printf("%-24s %.2f\n", "seconds", s.seconds);
