@@ -232,7 +232,6 @@ int rec_run(const rec_options *o, rec_summary *sum) {
 
   int stopping = 0;
   int64_t stop_deadline = 0;
-  int64_t rec_start = cm_monotonic_ns();
   for (;;) {
     rec_item it;
     int k = rec_capture_next(c, &it, 100);
@@ -281,7 +280,10 @@ int rec_run(const rec_options *o, rec_summary *sum) {
       if (stop_requested) {
         sum->ended_by = "signal";
         stopping = 1;
-      } else if (o->duration_s > 0 && now - rec_start >= (int64_t)(o->duration_s * 1e9)) {
+      } else if (o->duration_s > 0 && r.first_t_host > 0 &&
+                 cm_realtime_ns() - r.first_t_host >= (int64_t)(o->duration_s * 1e9)) {
+        /* Counted from the first captured sample, so that --duration is the length of what
+         * is stored whatever the pipeline's start-up time. */
         sum->ended_by = "duration";
         stopping = 1;
       }

