@@ -63,6 +63,33 @@ static const struct command commands[] = {
      "Writes the stored H.264 (or MJPEG) packets unchanged into OUT.mp4, with the PCM audio\n"
      "encoded to AAC and placed by its capture time, so that any player can check a recording.\n"
      "Works on files whose recorder was killed, up to what they committed.\n"},
+    {"validate", cmd_validate, "check cmact files against their schema and invariants",
+     "usage: cmact validate [--quiet] FILE...\n"
+     "\n"
+     "Checks each file against the schema of its kind (session, dataset, model) and against\n"
+     "the invariants that matter: timestamps non-decreasing, packet index consistent with\n"
+     "the byte stream, split sizes, labels within the known classes. Every violation is\n"
+     "listed, one per line, as FILE: PATH: problem. A recording that was cut off (crash,\n"
+     "power loss) is reported as unfinished with how much it holds; `cmact repair` closes it.\n"
+     "Exit status: 0 when every file is valid, 1 otherwise.\n"},
+    {"inspect", cmd_inspect, "summarise a session, dataset or model file",
+     "usage: cmact inspect FILE...\n"
+     "\n"
+     "Session: streams with duration, rate, sample count, gaps, dropped frames, clock-offset\n"
+     "statistics. Dataset: splits with sizes and class counts. Model: architecture,\n"
+     "parameter count, training history.\n"},
+    {"schema", cmd_schema, "print the schema of each file kind as Markdown",
+     "usage: cmact schema [session|dataset|model]...\n"
+     "\n"
+     "Prints the machine-readable schema that `cmact validate` checks against, as Markdown\n"
+     "(docs/formats.md is this output).\n"},
+    {"repair", cmd_repair, "close a recording that was cut off (crash, power loss)",
+     "usage: cmact repair [--no-backup] FILE\n"
+     "\n"
+     "Rewrites a session file whose writer died into an ordinary closed file, keeping every\n"
+     "row that was committed by a flush and dropping trailing rows that never were. The\n"
+     "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
+     "already closed is left untouched.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

@@ -13,6 +13,10 @@ int cmd_export(int argc, char **argv);
 
 
 
+int cmd_validate(int argc, char **argv); /* schemas/cmd_validate.c */
+int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
+int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
+int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
 
 /* The usage text of a command, from the dispatch table; commands print it for --help. */
 const char *cmact_usage(const char *cmd);
