@@ -63,6 +63,7 @@ static void test_record_with_chrony(void **state) {
   assert_int_equal(rc, 0);
   assert_int_equal(crc, 0);
   assert_non_null(strstr(out, "ended by                 duration"));
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s'", h5), 0);
 
   cm_session *s = cm_session_open(h5);
   assert_non_null(s);

@@ -148,8 +148,15 @@ static void test_sigkill_loses_at_most_a_second(void **state) {
     /* At most about a second lost: the writer flushes at least once a second, plus the
      * capture pipeline's own latency. */
     assert_true(lost < 1.3);
+    /* The file validates as it is (an unfinished recording), exports, and repairs. */
+    assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s'", h5), 0);
+    assert_non_null(strstr(out, "valid (unfinished recording)"));
     if (vi.count > 0)
       assert_int_equal(tu_run(out, sizeof out, "$CMACT export '%s' --mp4 '%s/k.mp4'", h5, dir), 0);
+    if (trial == 0) {
+      assert_int_equal(tu_run(out, sizeof out, "$CMACT repair '%s' && $CMACT validate '%s'", h5, h5), 0);
+      assert_non_null(strstr(out, ": valid\n"));
+    }
     tu_rmtree(dir);
     free(dir);
   }
@@ -179,6 +186,7 @@ static void test_disk_full(void **state) {
   assert_non_null(strstr(out, "recording stopped after"));
   /* one line */
   assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s'", tu_path(dir, "f.h5")), 0);
   cm_session *s = cm_session_open(tu_path(dir, "f.h5"));
   if (!s) fail_msg("the file left on the full disk does not open: %s", cm_error());
   cm_stream_info vi;
