@@ -8,3 +8,4 @@ foreach(t test_chrony test_rec_capture test_record test_record_faults)
   set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
                "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp:print_suppressions=0")
 endforeach()
+cmact_fuzz(fuzz_chrony_reply SOURCES fuzz_chrony_reply.c LIBS cmact_collect)
