@@ -115,8 +115,8 @@ static void test_record_with_chrony(void **state) {
   assert_true(abs(crossings - 880) <= 4);
   free(pcm);
 
-  /* chrony: up to 6 answers (every 0.5 s; fewer when a loaded machine slows the loop), each saying the clock is 0.25 s slow, matching
-   * what chronyc reports against the same daemon. */
+  /* chrony: up to 6 answers (every 0.5 s; fewer when a loaded machine slows the loop), each
+   * saying the clock is 0.25 s slow, matching what chronyc reports against the same daemon. */
   printf("chrony rows %lld; chronyc: %s", (long long)m->n_chrony, chronyc);
   assert_true(m->n_chrony >= 2);
   cm_chrony_row c;
