@@ -2,3 +2,4 @@
 cmact_test(test_sync_clock_fit SOURCES test_clock_fit.c LIBS cmact_sync)
 cmact_test(test_sync_clock_ref SOURCES test_clock_ref.c LIBS cmact_sync)
 cmact_test(test_sync_xcorr SOURCES test_xcorr.c LIBS cmact_sync)
+cmact_test(test_sync_splits SOURCES test_splits.c LIBS cmact_sync)
