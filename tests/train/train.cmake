@@ -1,0 +1,10 @@
+# The training engine: per-layer and whole-model parity with PyTorch (reference tensors in
+# tests/data/train, made by make_reference.py), model operations, determinism.
+add_library(cmact_train_refdata STATIC ${CMAKE_CURRENT_LIST_DIR}/refdata.c)
+target_link_libraries(cmact_train_refdata PUBLIC cmact_testutil m)
+target_include_directories(cmact_train_refdata PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+cmact_test(test_nn_layers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_layers.c
+           LIBS cmact_train cmact_train_refdata TIMEOUT 60)
+cmact_test(test_nn_models SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_models.c
+           LIBS cmact_train cmact_train_refdata TIMEOUT 120)
+cmact_test(test_nn_ops SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_ops.c LIBS cmact_train TIMEOUT 120)
