@@ -19,6 +19,29 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"sync", cmd_sync, "align session files on one timeline and build the windowed dataset",
+     "usage: cmact sync [OPTIONS] SESSION.h5|FOLDER... --out DATASET.h5\n"
+     "\n"
+     "Aligns every session's streams on the reference timeline (sensor clock -> host clock on the\n"
+     "lower envelope of arrival times, host -> NTP time from the chrony answers, then a cross-modal\n"
+     "refinement of each wrist against the camera where the cross-correlation is confident), cuts\n"
+     "windows, splits them and writes the dataset. Files sharing a session_id are one session.\n"
+     "\n"
+     "  --out, -o PATH        dataset file to write (required; PATH.report.json gets the report)\n"
+     "  --force               overwrite an existing dataset\n"
+     "  --split FILE          split file (JSON, see README); default: the study's split\n"
+     "  --seed N              seed of every draw (overrides the split file's)\n"
+     "  --threads, -j N       worker threads (default 2); output is identical for any N\n"
+     "  --window S, --hop S   window length and hop in seconds (default 2.0, 0.4)\n"
+     "  --frames N --size PX  video frames per window and frame side (default 45, 64)\n"
+     "  --imu-steps N         IMU steps per window (default 40)\n"
+     "  --keep-straddling     keep windows across an activity change, labelled by majority\n"
+     "  --no-refine           no cross-modal refinement (clock model only)\n"
+     "  --max-gap S           a hole longer than this drops the windows over it (default 0.25)\n"
+     "  --inject-offset MOD=S shift stream MOD (video, audio, imu, imu_left, imu_right) by S seconds\n"
+     "                        after alignment, on purpose (experiments on sync error)\n"
+     "  --inject-drift MOD=PPM  the same as a drift, counted from the stream's first sample\n"
+     "  --report FILE         where to write the JSON report\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

@@ -11,6 +11,8 @@
 
 
 
+int cmd_sync(int argc, char **argv);
+
 /* The usage text of a command, from the dispatch table; commands print it for --help. */
 const char *cmact_usage(const char *cmd);
 /* Print the usage of `cmd` to stdout (for --help, returns 0) or a usage error to stderr

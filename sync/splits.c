@@ -116,7 +116,7 @@ int cm_split_spec_load(const char *path, cm_split_spec *s) {
       goto out;
     }
     s->n_classes = l.n;
-    for (int i = 0; i < l.n; i++) snprintf(s->classes[i], CM_CLASS_NAME_LEN, "%s", l.v[i]);
+    for (int i = 0; i < l.n; i++) snprintf(s->classes[i], CM_CLASS_NAME_LEN, "%.23s", l.v[i]);
   }
   const cJSON *per = cJSON_GetObjectItemCaseSensitive(root, "personal");
   if (per) {
