@@ -41,6 +41,12 @@ int cmd_sync(int argc, char **argv) {
   /* the command line, for the dataset's provenance */
   char cmdline[1024] = "cmact";
   for (int i = 0; i < argc; i++) {
+    /* The thread count never changes the output, so it is not part of the provenance: two
+     * builds differing only in --threads are the same file. */
+    if ((strcmp(argv[i], "--threads") == 0 || strcmp(argv[i], "-j") == 0) && i + 1 < argc) {
+      i++;
+      continue;
+    }
     size_t l = strlen(cmdline);
     snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
   }

@@ -5,6 +5,7 @@
 #include "sessgen.h"
 
 #include <libavcodec/avcodec.h>
+#include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <math.h>
 #include <stdio.h>
@@ -112,6 +113,7 @@ static int write_cam(const sg_params *p, const events *ev) {
   if (cm_session_append_label(s, &lr)) goto fail;
 
   /* video: H.264 by libx264, no B-frames */
+  av_log_set_level(AV_LOG_QUIET);
   const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
   if (!codec) {
     cm_set_error("no libx264 encoder");
