@@ -93,6 +93,7 @@ void sync_session_free(sync_session *ss) {
     cm_clock_ref_free(&ss->ref[i]);
   }
   free(ss->win);
+  free(ss->win_truth_err);
   memset(ss, 0, sizeof *ss);
 }
 
@@ -625,6 +626,8 @@ void sync_plan_session(sync_session *ss, const sync_opts *o) {
   if (find_holes(ss, files, o, &holes)) goto out;
   int personal = ss->role == CM_ROLE_PERSONAL_TRAIN || ss->role == CM_ROLE_PERSONAL_TEST;
   make_windows(ss, labels, n_labels, &holes, o, personal);
+  ss->win_len_ns = (int64_t)llround(o->window_s * 1e9);
+  if (!ss->skipped) sync_truth_compare(ss, files);
 out:
   free(labels);
   free(holes.v);

@@ -246,6 +246,56 @@ static cJSON *session_json(const sync_session *ss) {
   return o;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Alignment error against the simulator's truth (sessions whose files hold /truth). */
+static void truth_summary(run_state *r, FILE *t, cJSON *summary) {
+  double *with = cm_xmalloc((r->n_ss + 1) * sizeof *with), *without = cm_xmalloc((r->n_ss + 1) * sizeof *without);
+  size_t n = 0;
+  int64_t n_win = 0, covered = 0;
+  for (size_t i = 0; i < r->n_ss; i++) {
+    const sync_session *ss = &r->ss[i];
+    if (ss->skipped || !ss->has_truth) continue;
+    with[n] = ss->truth_rel_err_s, without[n++] = ss->truth_err_norefine_s;
+    for (int64_t w = 0; w < ss->n_win; w++) n_win++, covered += ss->win_truth_err[w] <= ss->win[w].uncertainty_s;
+  }
+  if (n == 0) {
+    free(with), free(without);
+    return;
+  }
+  cJSON *tj = cJSON_AddObjectToObject(summary, "truth");
+  cJSON_AddNumberToObject(tj, "sessions", (double)n);
+  static const double within[4] = {0.034, 0.100, 0.300, 0.700};
+  fprintf(t, "alignment error against the simulator's truth (%zu sessions; largest stream-to-camera error):\n", n);
+  for (int k = 0; k < 2; k++) {
+    double *v = k ? without : with;
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = v[n / 2], p95 = v[(size_t)(0.95 * (double)(n - 1) + 0.5)];
+    double frac[4];
+    for (int j = 0; j < 4; j++) {
+      size_t c = 0;
+      for (size_t i = 0; i < n; i++) c += v[i] <= within[j];
+      frac[j] = (double)c / (double)n;
+    }
+    const char *name = k ? "clock model only" : "with refinement";
+    fprintf(t, "  %-17s median %6.1f ms, p95 %6.1f ms, within 34/100/300/700 ms: %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n", name,
+            med * 1e3, p95 * 1e3, 100 * frac[0], 100 * frac[1], 100 * frac[2], 100 * frac[3]);
+    cJSON *x = cJSON_AddObjectToObject(tj, k ? "clock_model_only" : "with_refinement");
+    cJSON_AddNumberToObject(x, "median_s", med);
+    cJSON_AddNumberToObject(x, "p95_s", p95);
+    cJSON *fr = cJSON_AddArrayToObject(x, "fraction_within_34_100_300_700_ms");
+    for (int j = 0; j < 4; j++) cJSON_AddItemToArray(fr, cJSON_CreateNumber(frac[j]));
+  }
+  double cov = n_win ? (double)covered / (double)n_win : 0;
+  fprintf(t, "  stated window uncertainty covers the true error in %.1f%% of %lld windows\n", 100 * cov, (long long)n_win);
+  cJSON_AddNumberToObject(tj, "uncertainty_coverage", cov);
+  cJSON_AddNumberToObject(tj, "windows", (double)n_win);
+  free(with), free(without);
+}
+
 static void print_report(run_state *r, FILE *t, cJSON *summary) {
   const sync_run_args *a = r->a;
   size_t used = 0, skipped = 0, n_refined = 0, n_tried = 0;
@@ -290,6 +340,7 @@ static void print_report(run_state *r, FILE *t, cJSON *summary) {
     for (int c = 0; c < a->split.n_classes; c++) fprintf(t, " %11lld", (long long)r->counts[s][c]);
     fprintf(t, "\n");
   }
+  truth_summary(r, t, summary);
   cJSON_AddNumberToObject(summary, "sessions_used", (double)used);
   cJSON_AddNumberToObject(summary, "sessions_skipped", (double)skipped);
   cJSON_AddNumberToObject(summary, "refined_streams", (double)n_refined);

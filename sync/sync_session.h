@@ -92,12 +92,18 @@ typedef struct {
   double truth_rel_err_s;           /* max over streams of |err - err_video| */
   double truth_err_norefine_s;      /* the same before refinement */
   int has_truth;
+  float *win_truth_err;             /* per window: the relative error the uncertainty must cover */
+  int64_t win_len_ns;
 } sync_session;
 
 /* Plan one session: the files' paths share a session_id. Never fails hard: a session that
  * cannot be used comes back with skipped = 1 and the reason. */
 void sync_plan_session(sync_session *ss, const sync_opts *o);
 void sync_session_free(sync_session *ss);
+
+/* Fill the truth_* fields when every file of the session holds the simulator's /truth
+ * (truth.c); silently nothing otherwise. */
+void sync_truth_compare(sync_session *ss, cm_session **files);
 
 /* Reference time of stream time t (ns) with every correction, and its inverse. */
 int64_t sync_stream_to_ref(const sync_session *ss, int role, int64_t t_stream_ns);

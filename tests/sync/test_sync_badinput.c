@@ -16,8 +16,10 @@ static int run_fault(void (*fault)(sg_params *), char **dir_out) {
   char *dir = tu_mkdtemp("sync_bad");
   sg_params p;
   sg_defaults(&p, dir, "good");
+  p.duration_s = 5;
   if (sg_write(&p)) fail_msg("sessgen: %s", cm_error());
   sg_defaults(&p, dir, "bad");
+  p.duration_s = 5;
   p.seed = 2;
   fault(&p);
   if (sg_write(&p)) fail_msg("sessgen: %s", cm_error());
@@ -37,6 +39,7 @@ static void expect_skip(void (*fault)(sg_params *), const char *reason) {
   assert_non_null(strstr(rep, reason));
   free(rep);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void f_missing(sg_params *p) { p->omit_imu_left = 1; }
@@ -44,7 +47,7 @@ static void f_no_overlap(sg_params *p) { p->imu_start_delay_s = 100; }
 static void f_backwards(sg_params *p) { p->imu_backwards = 1; }
 static void f_step(sg_params *p) { p->clock_step = 1; }
 static void f_label(sg_params *p) { p->label = "juggling"; }
-static void f_gap(sg_params *p) { p->imu_gap_at_s = 3.0, p->imu_gap_len_s = 2.5; }
+static void f_gap(sg_params *p) { p->duration_s = 9, p->imu_gap_at_s = 3.0, p->imu_gap_len_s = 2.5; }
 
 static void test_missing_stream(void **s) { expect_skip(f_missing, "missing stream 'imu_left'"); }
 static void test_no_overlap(void **s) { expect_skip(f_no_overlap, "do not overlap"); }
@@ -66,12 +69,14 @@ static void test_gap_longer_than_window(void **s) {
   assert_true(n_gap >= 10 && n_gap <= 13);
   free(rep);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void test_unreadable_file(void **s) {
   char *dir = tu_mkdtemp("sync_bad");
   sg_params p;
   sg_defaults(&p, dir, "good");
+  p.duration_s = 4;
   if (sg_write(&p)) fail_msg("sessgen: %s", cm_error());
   FILE *f = fopen(tu_path(dir, "junk.h5"), "w");
   fputs("not hdf5", f);
@@ -80,6 +85,7 @@ static void test_unreadable_file(void **s) {
   assert_non_null(strstr(out, "sessions: 1 used, 1 skipped"));
   assert_non_null(strstr(out, "junk.h5"));
   tu_rmtree(dir);
+  free(dir);
 }
 
 int main(void) {
