@@ -42,6 +42,60 @@ static const struct command commands[] = {
      "                        after alignment, on purpose (experiments on sync error)\n"
      "  --inject-drift MOD=PPM  the same as a drift, counted from the stream's first sample\n"
      "  --report FILE         where to write the JSON report\n"},
+    {"bench", cmd_bench, "measure training throughput against PyTorch's (see scripts/bench-train.sh)",
+     "usage: cmact bench train --model imu_cnn|audio_mlp|video_c3d [--input FxSxSxC]\n"
+     "                         [--steps N] [--threads T] [--batch B]\n"
+     "\n"
+     "Trains the model on synthetic data for N timed steps (after one warm-up step) with Adam\n"
+     "and prints samples per second, the dense layers' GFLOP/s next to OpenBLAS's sgemm peak\n"
+     "measured in the same run, and the peak RSS, as 'key: value' lines.\n"
+     "  --model M      imu_cnn (40x12), audio_mlp (193) or video_c3d\n"
+     "  --input F      video input FRAMESxSIDExSIDExCHANNELS (default 45x64x64x3)\n"
+     "  --steps N      timed steps (default 10)\n"
+     "  --threads T    OpenBLAS threads (default 1)\n"
+     "  --batch B      batch size (default 128)\n"},
+    {"train", cmd_train, "train a model on a dataset split; show a model's layers",
+     "usage: cmact train fit --model imu_cnn|audio_mlp|video_c3d --data DATASET.h5 --out MODEL.h5\n"
+     "                       --epochs N [--split pretrain] [--batch 128] [--lr 1e-3] [--seed 1]\n"
+     "                       [--val-fraction 0.1] [--patience 0] [--threads 1] [--input FxSxSxC]\n"
+     "                       [--checkpoint FILE [--checkpoint-every 1] [--resume]] [--overwrite]\n"
+     "       cmact train show --model M [--input FxSxSxC] | --file MODEL.h5\n"
+     "\n"
+     "fit trains with Adam (eps 1e-7) and softmax cross-entropy on the split's windows of the\n"
+     "model's modality. A seeded --val-fraction of the split is held out for validation (never\n"
+     "the test split); the weights of the epoch with the lowest validation loss are kept;\n"
+     "--patience N stops after N epochs without improvement. --checkpoint writes the whole run\n"
+     "state every --checkpoint-every epochs; --resume continues a killed run from it and ends on\n"
+     "the same bits as an uninterrupted run (same --threads). --input picks a smaller video\n"
+     "input (frames and side must divide the dataset's). Prints one line per epoch.\n"
+     "show prints the layers and parameter counts.\n"},
+    {"validate", cmd_validate, "check cmact files against their schema and invariants",
+     "usage: cmact validate [--quiet] FILE...\n"
+     "\n"
+     "Checks each file against the schema of its kind (session, dataset, model) and against\n"
+     "the invariants that matter: timestamps non-decreasing, packet index consistent with\n"
+     "the byte stream, split sizes, labels within the known classes. Every violation is\n"
+     "listed, one per line, as FILE: PATH: problem. A recording that was cut off (crash,\n"
+     "power loss) is reported as unfinished with how much it holds; `cmact repair` closes it.\n"
+     "Exit status: 0 when every file is valid, 1 otherwise.\n"},
+    {"inspect", cmd_inspect, "summarise a session, dataset or model file",
+     "usage: cmact inspect FILE...\n"
+     "\n"
+     "Session: streams with duration, rate, sample count, gaps, dropped frames, clock-offset\n"
+     "statistics. Dataset: splits with sizes and class counts. Model: architecture,\n"
+     "parameter count, training history.\n"},
+    {"schema", cmd_schema, "print the schema of each file kind as Markdown",
+     "usage: cmact schema [session|dataset|model]...\n"
+     "\n"
+     "Prints the machine-readable schema that `cmact validate` checks against, as Markdown\n"
+     "(docs/formats.md is this output).\n"},
+    {"repair", cmd_repair, "close a recording that was cut off (crash, power loss)",
+     "usage: cmact repair [--no-backup] FILE\n"
+     "\n"
+     "Rewrites a session file whose writer died into an ordinary closed file, keeping every\n"
+     "row that was committed by a flush and dropping trailing rows that never were. The\n"
+     "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
+     "already closed is left untouched.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

@@ -7,9 +7,15 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 
 
+int cmd_validate(int argc, char **argv); /* schemas/cmd_validate.c */
+int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
+int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
+int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
 
 int cmd_sync(int argc, char **argv);
 

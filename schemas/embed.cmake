@@ -1,7 +1,8 @@
 # Turn each schema JSON file into a C string: cmact carries its schemas inside the binary.
-set(content "/* generated from schemas/*.json by embed.cmake: do not edit */\n#include <stddef.h>\n")
+set(content "/* generated from the schema JSON files by embed.cmake: do not edit */\n#include <stddef.h>\n")
 set(table "const struct { const char *name; const char *json; } cm_schema_texts[] = {\n")
-foreach(f ${FILES})
+string(REPLACE "," ";" FILE_LIST "${FILES}")
+foreach(f ${FILE_LIST})
   file(READ ${SRC_DIR}/${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
   string(REGEX REPLACE "[.-]" "_" var "${f}")
