@@ -33,7 +33,10 @@ static void sv_add(strvec *s, const char *x) {
   s->v[s->n++] = cm_xstrdup(x);
 }
 
-static int expand_inputs(char **in, int n, strvec *out) {
+/* Files named on the command line are taken as they are; a folder contributes its *.h5 files
+ * except the dataset being written (so `cmact sync DIR --out DIR/d.h5` can be rerun). */
+static int expand_inputs(char **in, int n, const char *out_path, strvec *out) {
+  const char *out_base = strrchr(out_path, '/') ? strrchr(out_path, '/') + 1 : out_path;
   for (int i = 0; i < n; i++) {
     struct stat st;
     if (stat(in[i], &st) != 0) return cm_set_error("%s: no such file or folder", in[i]);
@@ -47,7 +50,7 @@ static int expand_inputs(char **in, int n, strvec *out) {
     size_t before = out->n;
     while ((e = readdir(d))) {
       size_t l = strlen(e->d_name);
-      if (l > 3 && strcmp(e->d_name + l - 3, ".h5") == 0) {
+      if (l > 3 && strcmp(e->d_name + l - 3, ".h5") == 0 && strcmp(e->d_name, out_base) != 0) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", in[i], e->d_name);
         sv_add(out, p);
@@ -408,7 +411,7 @@ int sync_run(sync_run_args *a, FILE *table) {
   strvec files = {0};
   int rc = -1;
   cJSON *report = NULL;
-  if (expand_inputs(a->inputs, a->n_inputs, &files)) goto out;
+  if (expand_inputs(a->inputs, a->n_inputs, a->out_path, &files)) goto out;
   if (group_sessions(&r, &files)) goto out;
 
   /* 1. roles (every session, usable or not, so a skip never moves another session's role) */
