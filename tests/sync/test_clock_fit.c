@@ -68,6 +68,7 @@ static void check_distribution(int lat, double floor_s) {
     if (worst <= f.uncertainty_s) covered++;
     assert_int_equal(f.n_rejected, 0);
   }
+  free(dev), free(host);
   /* The stated uncertainty covers the true error in at least 95 % of trials. */
   assert_true(covered >= trials * 95 / 100);
 }

@@ -73,6 +73,7 @@ static void test_session_roles(void **s) {
   assert_non_null(strstr(json, "\"users\":[\"u1\"]"));
   free(json);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void test_bad_files(void **s) {
@@ -92,6 +93,7 @@ static void test_bad_files(void **s) {
   cm_split_spec sp;
   assert_int_equal(cm_split_spec_load(tu_path(dir, "missing.json"), &sp), -1);
   tu_rmtree(dir);
+  free(dir);
 }
 
 int main(void) {
