@@ -155,6 +155,7 @@ int cm_clock_fit_lower(const int64_t *dev_ns, const int64_t *host_ns, size_t n, 
    * the bins, those within the bin's lowest 10 % of residuals (per bin, so that a tilted
    * first line cannot favour one end). Twice, then the line is lowered to touch them. */
   char *sel = cm_xmalloc(nk);
+  double slope_se = INFINITY;
   for (int iter = 0; iter < 2; iter++) {
     for (size_t b = 0; b < nb; b++) {
       size_t lo = b * nk / nb, hi = (b + 1) * nk / nb, m = hi - lo;
@@ -179,10 +180,31 @@ int cm_clock_fit_lower(const int64_t *dev_ns, const int64_t *host_ns, size_t n, 
       double c = keep[i].y - ls * keep[i].x;
       if (c < lo) lo = c;
     }
+    /* standard error of that slope, from the selected points' scatter about it */
+    double rss = 0;
+    for (size_t i = 0; i < nk; i++)
+      if (sel[i]) {
+        double r = keep[i].y - ls * keep[i].x - (sy - ls * sx - ls * xmean * m) / m;
+        rss += r * r;
+      }
+    double sxx_c = sxx - sx * sx / m;
+    slope_se = m > 2 && sxx_c > 0 ? sqrt(rss / (m - 2) / sxx_c) : INFINITY;
     slope = ls;
     icpt = lo;
   }
   free(sel);
+  /* A short recording cannot measure drift: over 10 s of BLE arrivals the slope's standard
+   * error is hundreds of ppm, far worse than assuming none (crystals are within ~100 ppm,
+   * and 100 ppm over 10 s is 1 ms). When the data pin the slope no better than that prior,
+   * or the slope is beyond any crystal, the drift is taken as zero and the line is the
+   * envelope at slope 1. */
+  if (slope_se > CM_CLOCK_DRIFT_PRIOR || fabs(slope) > 20 * CM_CLOCK_DRIFT_PRIOR) {
+    slope = 0;
+    icpt = INFINITY;
+    for (size_t i = 0; i < nk; i++)
+      if (keep[i].y < icpt) icpt = keep[i].y;
+    out->drift_fixed = 1;
+  }
   out->a_ns = icpt;
   out->slope = 1.0 + slope;
   out->drift_ppm = slope * 1e6;
@@ -199,7 +221,8 @@ int cm_clock_fit_lower(const int64_t *dev_ns, const int64_t *host_ns, size_t n, 
     tmp[i] = r > 0 ? r : 0;
   }
   double env = median_inplace(tmp, nm) * 1e-9;
-  out->uncertainty_s = 2 * env + fabs(slope - ts_slope) * span * 1e-9 / 2 + 50e-6;
+  out->uncertainty_s = 2 * env + 50e-6 +
+                       (out->drift_fixed ? CM_CLOCK_DRIFT_PRIOR : fabs(slope - ts_slope)) * span * 1e-9 / 2;
 
   free(p), free(mins), free(tmp), free(keep), free(hull);
   return 0;

@@ -32,7 +32,11 @@ typedef struct {
   double resid_p95_s;
   double uncertainty_s;      /* stated bound on the envelope's offset error (see .c) */
   size_t n_used, n_rejected; /* points in the hull fit; points dropped as below-envelope glitches */
+  int drift_fixed;           /* the span was too short to measure drift: taken as 0 */
 } cm_clock_fit;
+
+/* Drift a clock is assumed to stay within (100 ppm, as a fraction). */
+#define CM_CLOCK_DRIFT_PRIOR 100e-6
 
 /* Fit host time against device time. dev_ns must be non-decreasing (a device clock that goes
  * backwards is an error, reported with the sample index). Needs at least 2 distinct device
