@@ -9,11 +9,12 @@
  * order as numpy's mean over the sorted band does). The result is
  * power_to_db(peak) - power_to_db(valley) in float64: 10*log10 of MAGNITUDES, amin 1e-10, and
  * top_db 80 applied to the whole 7 x T peak matrix and to the whole valley matrix separately.
- * Only the q extreme values are needed, so each band keeps them in a small sorted buffer
- * instead of sorting the band.
+ * Only the q extreme values are needed (q <= 9), so each band keeps them in small sorted vectors
+ * updated branch-free, eight frames at a time, instead of sorting the band.
  */
 #include <math.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "af_internal.h"
 
@@ -49,60 +50,76 @@ static void build_bands(void) {
   }
 }
 
-#define QMAX 64
+#define QMAX 16
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+#pragma GCC diagnostic ignored "-Wpsabi" /* static inline vector helpers only */
+static inline v8f vsel(v8i m, v8f a, v8f b) { return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline v8f vmin(v8f a, v8f b) { return vsel(a < b, a, b); }
+static inline v8f vmax(v8f a, v8f b) { return vsel(a > b, a, b); }
 
 static double db_of(double x) { return 10.0 * log10(x > 1e-10 ? x : 1e-10); }
 
-void af_contrast_mean(const float *mag, int n_frames, double *scratch, double out[AF_NBANDS]) {
-  pthread_once(&bands_once, build_bands);
-  double *peak = scratch, *valley = scratch + AF_NBANDS * n_frames;
-  for (int t = 0; t < n_frames; t++) {
-    const float *s = mag + (long)t * AF_BSTRIDE;
-    for (int k = 0; k < AF_NBANDS; k++) {
-      const band *bd = &bands[k];
-      int q = bd->q < QMAX ? bd->q : QMAX;
-      float lo[QMAX], hi[QMAX]; /* lo ascending: q smallest; hi descending: q largest */
-      int nlo = 0, nhi = 0;
-      for (int i = bd->lo; i < bd->hi; i++) {
-        float v = s[i];
-        if (nlo < q || v < lo[nlo - 1]) {
-          int j = nlo < q ? nlo++ : q - 1;
-          while (j > 0 && lo[j - 1] > v) {
-            lo[j] = lo[j - 1];
-            j--;
-          }
-          lo[j] = v;
-        }
-        if (nhi < q || v > hi[nhi - 1]) {
-          int j = nhi < q ? nhi++ : q - 1;
-          while (j > 0 && hi[j - 1] < v) {
-            hi[j] = hi[j - 1];
-            j--;
-          }
-          hi[j] = v;
-        }
-      }
-      float vs = 0.0f, ps = 0.0f;
-      for (int i = 0; i < nlo; i++) vs += lo[i];
-      for (int i = nhi - 1; i >= 0; i--) ps += hi[i];
-      valley[k * n_frames + t] = vs / (float)nlo;
-      peak[k * n_frames + t] = ps / (float)nhi;
+/* Eight frames at a time (magT is bin-major): lo[] keeps the q smallest values ascending, hi[]
+ * the q largest descending, each updated by the branch-free merge of one new value. */
+AF_HOT static void band_extremes(const float *magT, int fs, int t0, const band *bd, float *valley,
+                                 float *peak) {
+  const int q = bd->q < QMAX ? bd->q : QMAX;
+  v8f lo[QMAX], hi[QMAX];
+  for (int j = 0; j < QMAX; j++) {
+    for (int l = 0; l < 8; l++) {
+      lo[j][l] = INFINITY;
+      hi[j][l] = -INFINITY;
     }
   }
-  long total = (long)AF_NBANDS * n_frames;
-  double pmax = -INFINITY, vmax = -INFINITY;
-  for (long i = 0; i < total; i++) {
-    peak[i] = db_of(peak[i]);
-    valley[i] = db_of(valley[i]);
-    if (peak[i] > pmax) pmax = peak[i];
-    if (valley[i] > vmax) vmax = valley[i];
+  for (int i = bd->lo; i < bd->hi; i++) {
+    v8f v;
+    memcpy(&v, magT + (long)i * fs + t0, sizeof v);
+    for (int j = q - 1; j > 0; j--) {
+      lo[j] = vmax(lo[j - 1], vmin(lo[j], v));
+      hi[j] = vmin(hi[j - 1], vmax(hi[j], v));
+    }
+    lo[0] = vmin(lo[0], v);
+    hi[0] = vmax(hi[0], v);
   }
+  v8f vs = lo[0], ps = hi[q - 1];
+  for (int j = 1; j < q; j++) vs += lo[j];          /* ascending, in float32 */
+  for (int j = q - 2; j >= 0; j--) ps += hi[j];
+  for (int l = 0; l < 8; l++) {
+    valley[l] = vs[l] / (float)q;
+    peak[l] = ps[l] / (float)q;
+  }
+}
+
+void af_contrast_mean(const float *magT, int n_frames, int fs, double *scratch,
+                      double out[AF_NBANDS]) {
+  pthread_once(&bands_once, build_bands);
+  double *peak = scratch, *valley = scratch + AF_NBANDS * fs;
+  for (int k = 0; k < AF_NBANDS; k++)
+    for (int t0 = 0; t0 < fs; t0 += 8) {
+      float v[8], p[8];
+      band_extremes(magT, fs, t0, &bands[k], v, p);
+      for (int l = 0; l < 8; l++) {
+        valley[k * fs + t0 + l] = v[l];
+        peak[k * fs + t0 + l] = p[l];
+      }
+    }
+  double pmax = -INFINITY, vmax_ = -INFINITY;
+  for (int k = 0; k < AF_NBANDS; k++)
+    for (int t = 0; t < n_frames; t++) {
+      double *pp = &peak[k * fs + t], *vv = &valley[k * fs + t];
+      *pp = db_of(*pp);
+      *vv = db_of(*vv);
+      if (*pp > pmax) pmax = *pp;
+      if (*vv > vmax_) vmax_ = *vv;
+    }
   for (int k = 0; k < AF_NBANDS; k++) {
     double acc = 0.0;
     for (int t = 0; t < n_frames; t++) {
-      double p = peak[k * n_frames + t], v = valley[k * n_frames + t];
+      double p = peak[k * fs + t], v = valley[k * fs + t];
       if (p < pmax - 80.0) p = pmax - 80.0;
-      if (v < vmax - 80.0) v = vmax - 80.0;
+      if (v < vmax_ - 80.0) v = vmax_ - 80.0;
       acc += p - v;
     }
     out[k] = acc / n_frames;

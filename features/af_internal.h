@@ -39,6 +39,21 @@
 #define AF_CQT_NFFT 1024
 #define AF_CQT_NSPEC 513
 
+/* Hot loops are compiled twice, for AVX2 and for the x86-64 baseline, and the loader picks the
+ * one the CPU runs (GCC function multiversioning); results are identical (no FMA contraction,
+ * no reassociation: see features/CMakeLists.txt). */
+#if defined(__x86_64__) && !defined(__clang__)
+#define AF_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define AF_HOT
+#endif
+
+/* |re + i im| of a complex64 value as numpy's np.abs gives it (glibc's hypotf, which computes
+ * exactly this in double and rounds once), inline so that loops over spectra vectorise. */
+static inline float af_cabsf(float re, float im) {
+  return (float)__builtin_sqrt((double)re * re + (double)im * im);
+}
+
 /* ---- af_fftw.c: FFTW's planner is not thread-safe; every plan is made and destroyed under
  * this one process-wide lock (executing plans needs none). */
 void af_fftw_lock(void);
@@ -90,9 +105,14 @@ double af_tuning_value(int j);
 void af_chroma_stft(const float *mag, int n_frames, int tuning_index, float *chroma);
 void af_chroma_tables_init(void);
 
-/* ---- af_contrast.c: spectral_contrast(S=|D|), its mean over frames. scratch: 2 * 7 * n_frames
- * doubles. */
-void af_contrast_mean(const float *mag, int n_frames, double *scratch, double out[AF_NBANDS]);
+/* ---- af_contrast.c: spectral_contrast(S=|D|), its mean over frames, from the bin-major |D|
+ * (magT[k * fstride + t], af_transpose). scratch: 2 * 7 * fstride doubles. */
+void af_contrast_mean(const float *magT, int n_frames, int fstride, double *scratch,
+                      double out[AF_NBANDS]);
+
+/* ---- af_stft.c: frame-major spectrogram -> bin-major copy (fstride = n_frames rounded up to 8,
+ * padding frames set to 0). */
+void af_transpose(const float *mag, int n_frames, int fstride, float *magT);
 
 /* ---- af_median.c: scipy.ndimage.median_filter(size=31, mode='reflect') along one axis, 8
  * independent sequences (lanes) at a time. Element (position p, lane l) is at
@@ -102,26 +122,32 @@ void af_median31_x8(const float *x, long stride, int len, float *out, long out_s
 /* ---- af_hpss.c: the harmonic part of the STFT (hpss(kernel 31, power 2, margin 1)[0]). */
 typedef struct af_hpss_ws {
   float *harm;  /* n_frames * AF_BSTRIDE: time medians */
-  float *magT;  /* AF_NBINS * fstride: |D| transposed (bin-major) */
   float *percT; /* AF_NBINS * fstride: frequency medians, bin-major */
+  float *pcol;  /* 8 * AF_BSTRIDE: eight frames' frequency medians */
   int fstride;  /* n_frames rounded up to a multiple of 8 */
 } af_hpss_ws;
 void af_hpss_harmonic(af_hpss_ws *ws, const float *re, const float *im, const float *mag,
-                      int n_frames, float *re_h, float *im_h);
+                      const float *magT, int n_frames, float *re_h, float *im_h);
 
 /* ---- af_resample.c: resampy kaiser_fast 2 -> 1 with librosa's scale=True. Returns the output
- * length ceil(n / 2). */
-int af_resample_half(const float *x, int n, float *y);
+ * length ceil(n / 2). scratch: AF_RESAMPLE_SCRATCH(n) floats. */
+#define AF_RESAMPLE_SCRATCH(n) ((n) + 4 * 24 + 4)
+int af_resample_half(const float *x, int n, float *y, float *scratch);
 
 /* ---- af_cqt.c: |cqt(y, sr=22050, hop 512, fmin=C1, 252 bins, 36 per octave)| for a tuning
  * index (36 bins per octave). */
 typedef struct af_cqt_ws {
   int n, n_frames;                     /* input length, frames (min over octaves) */
+  int fstride;                         /* n_frames rounded up to a multiple of 8 */
+  float *sre, *sim;                    /* one octave's STFT, [bin][frame] */
+  float *acc_re, *acc_im;              /* fstride each */
   int len[AF_CQT_OCTAVES];             /* signal length at each octave */
-  float *y[2];                         /* ping-pong resampling buffers, n floats each */
-  double *in;                          /* AF_CQT_NFFT, fftw_malloc'd */
-  fftw_complex *spec;                  /* AF_CQT_NSPEC */
-  fftw_plan r2c;
+  float *y[2];                         /* ping-pong resampling buffers, n/2 + 2 floats each */
+  float *rs_scratch;                   /* AF_RESAMPLE_SCRATCH(n) */
+  float *padded;                       /* one octave's signal with the centring zeros */
+  float *in;                           /* AF_CQT_NFFT, fftwf_malloc'd */
+  fftwf_complex *spec;                 /* AF_CQT_NSPEC */
+  fftwf_plan r2c;
 } af_cqt_ws;
 int af_cqt_ws_init(af_cqt_ws *ws, int n);
 void af_cqt_ws_free(af_cqt_ws *ws);

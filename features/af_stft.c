@@ -57,25 +57,46 @@ void af_stft_free(af_stft *s) {
   memset(s, 0, sizeof *s);
 }
 
+AF_HOT static void window_frame(const float *src, const double *window, int j0, int j1,
+                                double *in) {
+  for (int j = 0; j < j0; j++) in[j] = 0.0;
+  for (int j = j0; j < j1; j++) in[j] = (double)src[j] * window[j];
+  for (int j = j1; j < AF_NFFT; j++) in[j] = 0.0;
+}
+
+AF_HOT static void store_frame(const fftw_complex *spec, float *r, float *m, float *a) {
+  for (int k = 0; k < AF_NBINS; k++) {
+    r[k] = (float)spec[k][0];
+    m[k] = (float)spec[k][1];
+  }
+  for (int k = 0; k < AF_NBINS; k++) a[k] = af_cabsf(r[k], m[k]);
+  for (int k = AF_NBINS; k < AF_BSTRIDE; k++) r[k] = m[k] = a[k] = 0.0f;
+}
+
 void af_stft_forward(af_stft *s, const float *y, int n, int n_frames, float *re, float *im,
                      float *mag) {
   const int pad = AF_NFFT / 2;
   for (int t = 0; t < n_frames; t++) {
     long first = (long)t * AF_HOP - pad; /* sample index of frame position 0 */
-    for (int j = 0; j < AF_NFFT; j++) {
-      long i = first + j;
-      s->in[j] = (i >= 0 && i < n) ? (double)y[i] * s->window[j] : 0.0;
-    }
+    /* positions [j0, j1) fall inside the signal; the rest is the zero padding */
+    int j0 = first < 0 ? (int)-first : 0;
+    long j1l = (long)n - first;
+    int j1 = j1l < AF_NFFT ? (int)(j1l > 0 ? j1l : 0) : AF_NFFT;
+    if (j1 < j0) j1 = j0;
+    window_frame(y + first, s->window, j0, j1, s->in);
     fftw_execute(s->r2c);
-    float *r = re + (long)t * AF_BSTRIDE, *m = im + (long)t * AF_BSTRIDE;
-    float *a = mag + (long)t * AF_BSTRIDE;
-    for (int k = 0; k < AF_NBINS; k++) {
-      r[k] = (float)s->spec[k][0];
-      m[k] = (float)s->spec[k][1];
-      a[k] = hypotf(r[k], m[k]);
-    }
-    for (int k = AF_NBINS; k < AF_BSTRIDE; k++) r[k] = m[k] = a[k] = 0.0f;
+    store_frame((const fftw_complex *)s->spec, re + (long)t * AF_BSTRIDE,
+                im + (long)t * AF_BSTRIDE, mag + (long)t * AF_BSTRIDE);
   }
+}
+
+/* 8 x 8 tiles, so that both the reads and the writes stay within a few cache lines. */
+void af_transpose(const float *mag, int n_frames, int fstride, float *magT) {
+  for (int t0 = 0; t0 < fstride; t0 += 8)
+    for (int k0 = 0; k0 < AF_BSTRIDE; k0 += 8)
+      for (int k = k0; k < k0 + 8 && k < AF_NBINS; k++)
+        for (int t = t0; t < t0 + 8; t++)
+          magT[(long)k * fstride + t] = t < n_frames ? mag[(long)t * AF_BSTRIDE + k] : 0.0f;
 }
 
 void af_window_sumsquare(const double *window, int n_frames, float *wss) {
@@ -85,6 +106,11 @@ void af_window_sumsquare(const double *window, int n_frames, float *wss) {
     float *x = wss + (long)t * AF_HOP;
     for (int j = 0; j < AF_NFFT; j++) x[j] = (float)((double)x[j] + window[j] * window[j]);
   }
+}
+
+AF_HOT static void overlap_add(const double *frame, const double *window, double scale,
+                               float *x) {
+  for (int j = 0; j < AF_NFFT; j++) x[j] = (float)((double)x[j] + window[j] * (frame[j] * scale));
 }
 
 void af_istft(af_stft *s, const float *re, const float *im, int n_frames, int n, float *ybuf,
@@ -102,9 +128,7 @@ void af_istft(af_stft *s, const float *re, const float *im, int n_frames, int n,
       s->spec[k][1] = m[k];
     }
     fftw_execute(s->c2r);
-    float *x = ybuf + (long)t * AF_HOP;
-    for (int j = 0; j < AF_NFFT; j++)
-      x[j] = (float)((double)x[j] + s->window[j] * (s->in[j] * scale));
+    overlap_add(s->in, s->window, scale, ybuf + (long)t * AF_HOP);
   }
   for (int i = 0; i < len; i++)
     if (wss[i] > FLT_MIN) ybuf[i] /= wss[i];

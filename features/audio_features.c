@@ -32,6 +32,7 @@ struct cm_audiofeat {
   af_cqt_ws cqt;
   float *re, *im, *mag;     /* n_frames * AF_BSTRIDE: D, then the STFT of the harmonic */
   float *re_h, *im_h;       /* n_frames * AF_BSTRIDE: the harmonic STFT */
+  float *magT;              /* AF_NBINS * fstride: |D| bin-major */
   float *mel, *db, *mfcc, *chroma, *cqt_mag;
   double *contrast_scratch;
   float *ybuf, *wss, *harm; /* istft buffers and the harmonic signal */
@@ -65,7 +66,8 @@ cm_audiofeat *cm_audiofeat_create(int sample_rate, int window_samples) {
   }
   ex->hpss.fstride = (int)((F + 7) / 8 * 8);
   ex->hpss.harm = cm_xcalloc(spec, sizeof(float));
-  ex->hpss.magT = cm_xcalloc((long)AF_NBINS * ex->hpss.fstride, sizeof(float));
+  ex->hpss.pcol = cm_xcalloc(8 * AF_BSTRIDE, sizeof(float));
+  ex->magT = cm_xcalloc((long)AF_NBINS * ex->hpss.fstride, sizeof(float));
   ex->hpss.percT = cm_xcalloc((long)AF_NBINS * ex->hpss.fstride, sizeof(float));
   ex->re = cm_xcalloc(spec, sizeof(float));
   ex->im = cm_xcalloc(spec, sizeof(float));
@@ -77,7 +79,7 @@ cm_audiofeat *cm_audiofeat_create(int sample_rate, int window_samples) {
   ex->mfcc = cm_xcalloc(AF_NMFCC * F, sizeof(float));
   ex->chroma = cm_xcalloc(AF_NCHROMA * F, sizeof(float));
   ex->cqt_mag = cm_xcalloc((long)AF_CQT_BINS * ex->cqt.n_frames, sizeof(float));
-  ex->contrast_scratch = cm_xcalloc(2 * AF_NBANDS * F, sizeof(double));
+  ex->contrast_scratch = cm_xcalloc(2 * AF_NBANDS * ex->hpss.fstride, sizeof(double));
   long ylen = AF_NFFT + AF_HOP * (F - 1);
   ex->ybuf = cm_xcalloc(ylen, sizeof(float));
   ex->wss = cm_xcalloc(ylen, sizeof(float));
@@ -96,7 +98,8 @@ void cm_audiofeat_destroy(cm_audiofeat *ex) {
   af_stft_free(&ex->stft);
   af_cqt_ws_free(&ex->cqt);
   free(ex->hpss.harm);
-  free(ex->hpss.magT);
+  free(ex->hpss.pcol);
+  free(ex->magT);
   free(ex->hpss.percT);
   free(ex->re);
   free(ex->im);
@@ -151,11 +154,12 @@ int cm_audiofeat_compute(cm_audiofeat *ex, const float *window, float out[CM_AUD
   af_chroma_stft(ex->mag, F, tj, ex->chroma);
   mean_rows(ex->chroma, AF_NCHROMA, F, out + CM_AUDIOFEAT_CHROMA);
 
+  af_transpose(ex->mag, F, ex->hpss.fstride, ex->magT);
   double contrast[AF_NBANDS];
-  af_contrast_mean(ex->mag, F, ex->contrast_scratch, contrast);
+  af_contrast_mean(ex->magT, F, ex->hpss.fstride, ex->contrast_scratch, contrast);
   for (int k = 0; k < AF_NBANDS; k++) out[CM_AUDIOFEAT_CONTRAST + k] = (float)contrast[k];
 
-  af_hpss_harmonic(&ex->hpss, ex->re, ex->im, ex->mag, F, ex->re_h, ex->im_h);
+  af_hpss_harmonic(&ex->hpss, ex->re, ex->im, ex->mag, ex->magT, F, ex->re_h, ex->im_h);
   af_istft(&ex->stft, ex->re_h, ex->im_h, F, ex->n, ex->ybuf, ex->wss, ex->harm);
 
   af_stft_forward(&ex->stft, ex->harm, ex->n, F, ex->re, ex->im, ex->mag);
