@@ -27,6 +27,8 @@ int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
 int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
 int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
 
+int cmd_sync(int argc, char **argv);
+
 /* The usage text of a command, from the dispatch table; commands print it for --help. */
 const char *cmact_usage(const char *cmd);
 /* Print the usage of `cmd` to stdout (for --help, returns 0) or a usage error to stderr
