@@ -46,6 +46,36 @@ static const struct command commands[] = {
      "row that was committed by a flush and dropping trailing rows that never were. The\n"
      "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
      "already closed is left untouched.\n"},
+    {"import", cmd_import, "turn phone videos and IMU logs (the CMActivity raw layout too) into sessions",
+     "usage: cmact import cmactivity-raw DIR --out SESSIONS/ [options]\n"
+     "       cmact import video FILE... --out OUT [--imu STREAM=ACC,GYRO]... [options]\n"
+     "\n"
+     "Copies each video's packets without re-encoding (H.264 stored as Annex B), decodes its\n"
+     "audio to 16-bit PCM at its own rate, and takes the IMU rows that fall in the video's time\n"
+     "span. The raw layout: DIR/raw3 raw4 raw11 raw12 (right acc, right gyro, left acc, left\n"
+     "gyro; gzip CSV rows timestamp_ms,<unused>,x,y,z), videos under activity folders\n"
+     "(downstair upstair run jump walk handwashing exercise), DIR/manifest.csv with\n"
+     "video,user,location[,session_id]. A bad input is reported and skipped; exit status 1 when\n"
+     "anything was skipped.\n"
+     "\n"
+     "Start time (first available): container creation time, a sidecar (VIDEO.start or\n"
+     "--sidecar: lines 'start_utc = ISO8601' or 'start_utc_ns = N', 'uncertainty_s = S'),\n"
+     "file mtime minus duration.\n"
+     "  --out PATH             folder of SESSION.h5 files; for `video`, a .h5 path for one file\n"
+     "  --manifest FILE        manifest CSV (default DIR/manifest.csv when present)\n"
+     "  --imu S=ACC,GYRO       (video) IMU stream S from an accelerometer and a gyroscope CSV\n"
+     "  --columns SPEC         (video) CSV columns: t=NAME|#IDX,x=..,y=..,z=.. (default\n"
+     "                         t=#0,x=#2,y=#3,z=#4); --acc-columns/--gyro-columns per sensor\n"
+     "  --time-unit s|ms|us|ns (video) unit of the time column (default ms)\n"
+     "  --label ACT --user U --location L --session-id ID   (video) session metadata\n"
+     "  --pad S                take IMU rows from S seconds around the video span (default 0)\n"
+     "  --start-from auto|creation_time|sidecar|mtime   force one kind of evidence\n"
+     "  --sidecar FILE         start-time sidecar for the video\n"
+     "  --creation-tz +HH:MM   the camera wrote local time at this offset into creation_time\n"
+     "  --creation-marks start|end   creation_time marks the start (default) or end of recording\n"
+     "  --mtime-uncertainty S  stated uncertainty of the mtime heuristic (default 2)\n"
+     "  --summary FILE.csv     one row per input: status, session file, start source, reason\n"
+     "  --overwrite            replace existing session files\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

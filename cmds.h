@@ -14,6 +14,7 @@ int cmd_validate(int argc, char **argv); /* schemas/cmd_validate.c */
 int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
 int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
 int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
+int cmd_import(int argc, char **argv);   /* collect/cmd_import.c */
 
 /* The usage text of a command, from the dispatch table; commands print it for --help. */
 const char *cmact_usage(const char *cmd);
