@@ -19,6 +19,33 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"bench", cmd_bench, "measure training throughput against PyTorch's (see scripts/bench-train.sh)",
+     "usage: cmact bench train --model imu_cnn|audio_mlp|video_c3d [--input FxSxSxC]\n"
+     "                         [--steps N] [--threads T] [--batch B]\n"
+     "\n"
+     "Trains the model on synthetic data for N timed steps (after one warm-up step) with Adam\n"
+     "and prints samples per second, the dense layers' GFLOP/s next to OpenBLAS's sgemm peak\n"
+     "measured in the same run, and the peak RSS, as 'key: value' lines.\n"
+     "  --model M      imu_cnn (40x12), audio_mlp (193) or video_c3d\n"
+     "  --input F      video input FRAMESxSIDExSIDExCHANNELS (default 45x64x64x3)\n"
+     "  --steps N      timed steps (default 10)\n"
+     "  --threads T    OpenBLAS threads (default 1)\n"
+     "  --batch B      batch size (default 128)\n"},
+    {"train", cmd_train, "train a model on a dataset split; show a model's layers",
+     "usage: cmact train fit --model imu_cnn|audio_mlp|video_c3d --data DATASET.h5 --out MODEL.h5\n"
+     "                       --epochs N [--split pretrain] [--batch 128] [--lr 1e-3] [--seed 1]\n"
+     "                       [--val-fraction 0.1] [--patience 0] [--threads 1] [--input FxSxSxC]\n"
+     "                       [--checkpoint FILE [--checkpoint-every 1] [--resume]] [--overwrite]\n"
+     "       cmact train show --model M [--input FxSxSxC] | --file MODEL.h5\n"
+     "\n"
+     "fit trains with Adam (eps 1e-7) and softmax cross-entropy on the split's windows of the\n"
+     "model's modality. A seeded --val-fraction of the split is held out for validation (never\n"
+     "the test split); the weights of the epoch with the lowest validation loss are kept;\n"
+     "--patience N stops after N epochs without improvement. --checkpoint writes the whole run\n"
+     "state every --checkpoint-every epochs; --resume continues a killed run from it and ends on\n"
+     "the same bits as an uninterrupted run (same --threads). --input picks a smaller video\n"
+     "input (frames and side must divide the dataset's). Prints one line per epoch.\n"
+     "show prints the layers and parameter counts.\n"},
     {"validate", cmd_validate, "check cmact files against their schema and invariants",
      "usage: cmact validate [--quiet] FILE...\n"
      "\n"

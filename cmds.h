@@ -7,6 +7,8 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 
 

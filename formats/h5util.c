@@ -100,6 +100,7 @@ int h5u_get_attr_str(hid_t obj, const char *name, char *buf, size_t len) {
       char *p = NULL;
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, H5T_VARIABLE);
+      H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8 */
       if (H5Aread(a, mt, &p) >= 0 && p) {
         snprintf(buf, len, "%s", p);
         H5free_memory(p);
@@ -251,6 +252,7 @@ int h5table_open(h5table *t, hid_t loc, const char *path, hid_t mtype, size_t bu
 
 int h5table_write_out(h5table *t) {
   if (t->n_buf == 0) return 0;
+  h5u_quiet();
   hsize_t newd[5] = {(hsize_t)t->n_file + t->n_buf};
   hsize_t start[5] = {(hsize_t)t->n_file}, count[5] = {t->n_buf};
   for (int i = 1; i < t->rank; i++) {
@@ -311,6 +313,7 @@ int64_t h5u_nrows(hid_t dset) {
 
 int h5u_read_rows(hid_t dset, hid_t mtype, int64_t first, int64_t n, void *out) {
   if (n <= 0) return 0;
+  h5u_quiet(); /* handles may be used from threads other than the one that opened them */
   hid_t fs = H5Dget_space(dset);
   int rank = H5Sget_simple_extent_ndims(fs);
   hsize_t dims[8], start[8] = {0}, count[8];

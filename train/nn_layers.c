@@ -9,7 +9,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "cm_util.h"
 #include "nn_rng.h"
+
+nn_profile nn_prof;
 
 /* The column buffer of one convolution chunk holds at most this many floats (32 MiB). */
 #define NN_COL_FLOATS (8u << 20)
@@ -33,19 +36,30 @@ static void fill_bias(float *y, const float *b, size_t rows, int cols) {
   }
 }
 
+static int64_t prof_start(void) { return nn_prof.enabled ? cm_monotonic_ns() : 0; }
+static void prof_dense(int64_t t0, double flop) {
+  if (!nn_prof.enabled) return;
+  nn_prof.dense_seconds += (double)(cm_monotonic_ns() - t0) * 1e-9;
+  nn_prof.dense_flop += flop;
+}
+
 void nn_dense_forward(float *y, const float *x, const float *W, const float *b, int B, int n_in,
                       int O) {
+  int64_t t0 = prof_start();
   fill_bias(y, b, B, O);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, O, n_in, 1.0f, x, n_in, W, O, 1.0f, y, O);
+  prof_dense(t0, 2.0 * B * n_in * O);
 }
 
 void nn_dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
                        const float *W, int B, int n_in, int O) {
+  int64_t t0 = prof_start();
   if (dW)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, O, B, 1.0f, x, n_in, dy, O, 0.0f, dW, O);
   if (db) sum_rows(db, dy, B, O);
   if (dx)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_in, O, 1.0f, dy, O, W, O, 0.0f, dx, n_in);
+  prof_dense(t0, 2.0 * B * n_in * O * ((dW ? 1 : 0) + (dx ? 1 : 0)));
 }
 
 /* ---------------------------------------------------------------- convolution */

@@ -22,6 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Time and floating-point operations spent in the dense layers' sgemm calls, counted only
+ * while enabled (for `cmact bench train`; one model at a time, not thread-safe). */
+typedef struct {
+  int enabled;
+  double dense_seconds, dense_flop;
+} nn_profile;
+extern nn_profile nn_prof;
+
 /* ---- dense: y[B,O] = x[B,n_in] W[n_in,O] + b ---- */
 void nn_dense_forward(float *y, const float *x, const float *W, const float *b, int B, int n_in,
                       int O);

@@ -1,0 +1,2 @@
+add_executable(bench_session_append ${CMAKE_CURRENT_LIST_DIR}/bench_session_append.c)
+target_link_libraries(bench_session_append PRIVATE cmact_formats cmact_util m)
