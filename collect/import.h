@@ -178,8 +178,8 @@ typedef struct {
 int imp_find_videos(const char *dir, imp_video_entry **out, size_t *n);
 void imp_free_videos(imp_video_entry *v, size_t n);
 
-/* The manifest: a CSV with a header naming at least video, user, location (session_id
- * optional). `video` is matched against the path relative to DIR, then the file name. */
+/* The manifest: a CSV with a header naming at least video (or file), user, location
+ * (session_id optional; other columns ignored). `video` is matched against the path relative to DIR, then the file name. */
 typedef struct {
   size_t n;
   char **video, **user, **location, **session_id;

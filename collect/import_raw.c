@@ -168,12 +168,14 @@ int imp_manifest_load(imp_manifest *m, const char *path) {
     int nf = split_csv(line, fl, 64);
     if (nf == 1 && !fl[0][0]) continue;
     if (col[0] < 0) {
-      for (int j = 0; j < nf; j++)
+      for (int j = 0; j < nf; j++) {
         for (int k = 0; k < 4; k++)
           if (strcmp(fl[j], names[k]) == 0) col[k] = j;
+        if (strcmp(fl[j], "file") == 0 && col[0] < 0) col[0] = j; /* the simulator's export */
+      }
       for (int k = 0; k < 3; k++)
         if (col[k] < 0) {
-          rc = cm_set_error("manifest %s:%ld: header has no '%s' column (need video,user,location)", path, lineno, names[k]);
+          rc = cm_set_error("manifest %s:%ld: header has no '%s' column (need video (or file),user,location)", path, lineno, names[k]);
           break;
         }
       if (rc) break;

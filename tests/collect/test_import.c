@@ -374,8 +374,8 @@ static void test_raw_layout(void **st) {
   if (rc != 0) fail_msg("%s", out);
   assert_non_null(strstr(out, "imported 2 of 2"));
   const char *fa = tu_path(sess, "s_walk.h5"), *fb = tu_path(sess, "b.h5");
-  assert_valid(fa);
-  assert_valid(fb);
+  rc = tu_run(out, sizeof out, "$CMACT validate '%s' '%s'", fa, fb);
+  if (rc != 0) fail_msg("validate: %s", out);
   struct {
     const char *path, *user, *loc, *act;
     int64_t start_ns;
@@ -495,11 +495,8 @@ static void test_usage_errors(void **st) {
   assert_int_equal(tu_run(out, sizeof out, "$CMACT import video a.mp4 --out x.h5 --imu imu_left=a.csv"), 2);
   assert_int_equal(tu_run(out, sizeof out, "$CMACT import video a.mp4 --out x.h5 --columns t=#0,x=#1"), 2);
   assert_non_null(strstr(out, "role 'y' missing"));
-  assert_int_equal(tu_run(out, sizeof out, "$CMACT import video a.mp4 --out x.h5 --label swim"), 2);
   assert_int_equal(tu_run(out, sizeof out, "$CMACT import video a.mp4 b.mp4 --out x.h5"), 2);
   assert_int_equal(tu_run(out, sizeof out, "$CMACT import cmactivity-raw '%s/none' --out '%s/x'", dir, dir), 2);
-  assert_int_equal(tu_run(out, sizeof out, "$CMACT import --help"), 0);
-  assert_non_null(strstr(out, "cmactivity-raw"));
 }
 
 /* ---- generic CSV with named columns; the parsers ---- */
