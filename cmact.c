@@ -82,7 +82,7 @@ static const struct command commands[] = {
      "span. The raw layout: DIR/raw3 raw4 raw11 raw12 (right acc, right gyro, left acc, left\n"
      "gyro; gzip CSV rows timestamp_ms,<unused>,x,y,z), videos under activity folders\n"
      "(downstair upstair run jump walk handwashing exercise), DIR/manifest.csv with\n"
-     "video,user,location[,session_id]. A bad input is reported and skipped; exit status 1 when\n"
+     "video (or file),user,location[,session_id]. A bad input is reported and skipped; exit status 1 when\n"
      "anything was skipped.\n"
      "\n"
      "Start time (first available): container creation time, a sidecar (VIDEO.start or\n"
@@ -103,6 +103,17 @@ static const struct command commands[] = {
      "  --mtime-uncertainty S  stated uncertainty of the mtime heuristic (default 2)\n"
      "  --summary FILE.csv     one row per input: status, session file, start source, reason\n"
      "  --overwrite            replace existing session files\n"},
+    {"features", cmd_features, "the librosa-compatible audio 193-vector of a WAV file, and its benchmark",
+     "usage: cmact features audio [--csv OUT.csv] FILE.wav\n"
+     "       cmact features bench [--seconds S] [FILE.wav]\n"
+     "\n"
+     "audio: the RecycleML audio vector (40 MFCC, 12 chroma, 128 mel, 7 contrast, 6 tonnetz,\n"
+     "as librosa 0.9.2 computes them) of every 2-s window of FILE, hop 0.4 s, mono at\n"
+     "22050 Hz (other rates are refused; channels are averaged). One CSV row per window in the\n"
+     "layout of librosa's reference features.csv (window,start,end,mfcc_00,...,tonnetz_5), to\n"
+     "OUT.csv or to stdout. A file shorter than 2 s has no windows (header only).\n"
+     "bench: time per window on one core for about S seconds (default 3), and the speed-up\n"
+     "over librosa's 152.9 ms per window. Without FILE a fixed synthetic signal is used.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };
