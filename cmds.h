@@ -26,6 +26,7 @@ int cmd_validate(int argc, char **argv); /* schemas/cmd_validate.c */
 int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
 int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
 int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
+int cmd_import(int argc, char **argv);   /* collect/cmd_import.c */
 
 int cmd_sync(int argc, char **argv);
 
