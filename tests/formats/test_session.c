@@ -22,14 +22,10 @@ static int teardown(void **st) {
 }
 
 /* Writes a session with every kind of table; n_imu IMU samples whose values encode their index. */
-static int manual_flush; /* test_deterministic_bytes turns wall-clock flushes off */
-
 static void write_session(const char *path, int n_imu) {
   cm_session_info info = {"s001", "u1", "loc3", "camhost"};
   cm_session *s = cm_session_create(path, &info, 1);
   assert_non_null(s);
-  /* flushes by wall-clock time move chunks around; a loaded machine must not change the bytes */
-  cm_session_set_manual_flush(s, manual_flush);
   uint8_t extra[4] = {1, 2, 3, 4};
   cm_stream_desc v = {.name = "video", .kind = CM_STREAM_VIDEO, .nominal_rate = 29, .codec = "h264",
                       .width = 320, .height = 240, .time_base_num = 1, .time_base_den = 90000,
@@ -172,10 +168,8 @@ static void test_roundtrip(void **st) {
 
 static void test_deterministic_bytes(void **st) {
   setenv("CMACT_CREATED_UTC", "2026-01-01T00:00:00Z", 1);
-  manual_flush = 1;
   write_session(tu_path(dir, "d1.h5"), 300);
   write_session(tu_path(dir, "d2.h5"), 300);
-  manual_flush = 0;
   unsetenv("CMACT_CREATED_UTC");
   assert_true(tu_files_equal(tu_path(dir, "d1.h5"), tu_path(dir, "d2.h5")));
 }
