@@ -493,6 +493,16 @@ int cm_session_close(cm_session *s) {
       if (cm_session_start(s) < 0) r = -1;
     }
     if (r == 0 && !s->failed && cm_session_flush(s) < 0) r = -1;
+    if (s->failed && s->started) {
+      /* A write failed (a full disk): cut every table back to its committed rows, so that the
+       * closed file holds exactly what was committed. Shrinking needs no new space. */
+      for (int i = 0; i < s->n_tables; i++) {
+        h5table *t = s->tables[i];
+        hsize_t dims[5] = {(hsize_t)s->committed[i]};
+        for (int k = 1; k < t->rank && k < 5; k++) dims[k] = t->inner[k - 1];
+        H5Dset_extent(t->dset, dims);
+      }
+    }
   }
   char saved[1024];
   snprintf(saved, sizeof saved, "%s", cm_error());
