@@ -60,7 +60,8 @@ static const struct command commands[] = {
      "      udp:HOST:PORT[/SENSOR]          cmact IMU envelopes on a UDP port (phone app, gateway,\n"
      "                                      simulator, cmact imu-send)\n"
      "      tcp:HOST:PORT[/SENSOR]          the same from a bridge connecting over TCP\n"
-     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52)\n"},
+     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52);\n"
+     "            also the nominal_rate attribute of network streams (the frames carry theirs)\n"},
     {"imu-send", cmd_imu_send, "play a synthetic wrist sensor over UDP/TCP (for testing capture)",
      "usage: cmact imu-send --to udp:HOST:PORT|tcp:HOST:PORT [--sensor ID] [--rate HZ]\n"
      "                      [--duration S] [--frame N] [--loss P] [--dup P] [--reorder P]\n"
