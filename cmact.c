@@ -61,7 +61,8 @@ static const struct command commands[] = {
      "      udp:HOST:PORT[/SENSOR]          cmact IMU envelopes on a UDP port (phone app, gateway,\n"
      "                                      simulator, cmact imu-send)\n"
      "      tcp:HOST:PORT[/SENSOR]          the same from a bridge connecting over TCP\n"
-     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52)\n"},
+     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52);\n"
+     "            also the nominal_rate attribute of network streams (the frames carry theirs)\n"},
     {"imu-send", cmd_imu_send, "play a synthetic wrist sensor over UDP/TCP (for testing capture)",
      "usage: cmact imu-send --to udp:HOST:PORT|tcp:HOST:PORT [--sensor ID] [--rate HZ]\n"
      "                      [--duration S] [--frame N] [--loss P] [--dup P] [--reorder P]\n"
@@ -131,7 +132,7 @@ static const struct command commands[] = {
      "  --imu-steps N         IMU steps per window (default 40)\n"
      "  --keep-straddling     keep windows across an activity change, labelled by majority\n"
      "  --no-refine           no cross-modal refinement (clock model only)\n"
-     "  --max-gap S           a hole longer than this drops the windows over it (default 0.25)\n"
+     "  --max-gap S           a hole longer than this drops the windows over it (default 0.5)\n"
      "  --inject-offset MOD=S shift stream MOD (video, audio, imu, imu_left, imu_right) by S seconds\n"
      "                        after alignment, on purpose (experiments on sync error)\n"
      "  --inject-drift MOD=PPM  the same as a drift, counted from the stream's first sample\n"
