@@ -10,6 +10,9 @@
 int cmd_record(int argc, char **argv);
 int cmd_label(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_imu_capture(int argc, char **argv);
+int cmd_imu_send(int argc, char **argv);
+
 int cmd_features(int argc, char **argv); /* features/cmd_features.c */
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
