@@ -51,6 +51,7 @@ struct cm_session {
   int64_t committed[CM_MAX_TABLES];
   hid_t committed_dset;
   int64_t last_flush_ns;
+  int manual_flush; /* flush only when buffers fill or when asked (cm_session_set_manual_flush) */
   int failed; /* a write failed: the file keeps what was committed before */
 };
 
@@ -379,8 +380,10 @@ int cm_session_flush(cm_session *s) {
   return 0;
 }
 
+void cm_session_set_manual_flush(cm_session *s, int on) { s->manual_flush = on != 0; }
+
 static int maybe_flush(cm_session *s) {
-  if (!s->started) return 0;
+  if (!s->started || s->manual_flush) return 0;
   if (cm_monotonic_ns() - s->last_flush_ns < CM_FLUSH_NS) return 0;
   return cm_session_flush(s);
 }
