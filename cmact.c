@@ -112,10 +112,6 @@ static const struct command commands[] = {
      "Writes the stored H.264 (or MJPEG) packets unchanged into OUT.mp4, with the PCM audio\n"
      "encoded to AAC and placed by its capture time, so that any player can check a recording.\n"
      "Works on files whose recorder was killed, up to what they committed.\n"},
-    {"imu-capture", cmd_imu_capture, "record wrist IMU sensors (BLE or network) into a session file",
-     "usage: cmact imu-capture --imu NAME=SPEC [--imu NAME=SPEC ...] --out FILE.h5\n"
-     "                         [--duration S] [--rate HZ] [--session ID] [--user U]\n"
-     "                         [--location L] [--overwrite]\n"
     {"sync", cmd_sync, "align session files on one timeline and build the windowed dataset",
      "usage: cmact sync [OPTIONS] SESSION.h5|FOLDER... --out DATASET.h5\n"
      "\n"
@@ -124,8 +120,6 @@ static const struct command commands[] = {
      "refinement of each wrist against the camera where the cross-correlation is confident), cuts\n"
      "windows, splits them and writes the dataset. Files sharing a session_id are one session.\n"
      "\n"
-     "Sends ACC and GYRO PMD frames of N samples (default 16) in cmact IMU envelopes, with\n"
-     "frames dropped, duplicated or sent late with the given probabilities (seeded).\n"},
      "  --out, -o PATH        dataset file to write (required; PATH.report.json gets the report)\n"
      "  --force               overwrite an existing dataset\n"
      "  --split FILE          split file (JSON, see README); default: the study's split\n"

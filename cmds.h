@@ -7,12 +7,6 @@
 #ifndef CMDS_H
 #define CMDS_H
 
-int cmd_record(int argc, char **argv);
-int cmd_label(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_imu_capture(int argc, char **argv);
-int cmd_imu_send(int argc, char **argv);
-
 int cmd_simulate(int argc, char **argv);
 int cmd_simulate_look(int argc, char **argv);
 int cmd_simulate_probe(int argc, char **argv);
