@@ -73,6 +73,17 @@ static const struct command commands[] = {
      "row that was committed by a flush and dropping trailing rows that never were. The\n"
      "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
      "already closed is left untouched.\n"},
+    {"features", cmd_features, "the librosa-compatible audio 193-vector of a WAV file, and its benchmark",
+     "usage: cmact features audio [--csv OUT.csv] FILE.wav\n"
+     "       cmact features bench [--seconds S] [FILE.wav]\n"
+     "\n"
+     "audio: the RecycleML audio vector (40 MFCC, 12 chroma, 128 mel, 7 contrast, 6 tonnetz,\n"
+     "as librosa 0.9.2 computes them) of every 2-s window of FILE, hop 0.4 s, mono at\n"
+     "22050 Hz (other rates are refused; channels are averaged). One CSV row per window in the\n"
+     "layout of librosa's reference features.csv (window,start,end,mfcc_00,...,tonnetz_5), to\n"
+     "OUT.csv or to stdout. A file shorter than 2 s has no windows (header only).\n"
+     "bench: time per window on one core for about S seconds (default 3), and the speed-up\n"
+     "over librosa's 152.9 ms per window. Without FILE a fixed synthetic signal is used.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };
