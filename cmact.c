@@ -19,6 +19,26 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"imu-capture", cmd_imu_capture, "record wrist IMU sensors (BLE or network) into a session file",
+     "usage: cmact imu-capture --imu NAME=SPEC [--imu NAME=SPEC ...] --out FILE.h5\n"
+     "                         [--duration S] [--rate HZ] [--session ID] [--user U]\n"
+     "                         [--location L] [--overwrite]\n"
+     "\n"
+     "Records each sensor into stream imu_NAME (N x 6: acc m/s^2, gyro rad/s, with t_device_ns\n"
+     "and t_host_ns) plus events for lost, duplicated and reordered frames, gaps and\n"
+     "reconnects, until --duration seconds have passed (0 = until Ctrl-C).\n"
+     "SPEC: ble:AA:BB:CC:DD:EE:FF[/random]  Polar PMD sensor (Verity Sense, OH1, H10) via BlueZ\n"
+     "      udp:HOST:PORT[/SENSOR]          cmact IMU envelopes on a UDP port (phone app, gateway,\n"
+     "                                      simulator, cmact imu-send)\n"
+     "      tcp:HOST:PORT[/SENSOR]          the same from a bridge connecting over TCP\n"
+     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52)\n"},
+    {"imu-send", cmd_imu_send, "play a synthetic wrist sensor over UDP/TCP (for testing capture)",
+     "usage: cmact imu-send --to udp:HOST:PORT|tcp:HOST:PORT [--sensor ID] [--rate HZ]\n"
+     "                      [--duration S] [--frame N] [--loss P] [--dup P] [--reorder P]\n"
+     "                      [--seed N] [--clock-offset S] [--drift-ppm PPM] [--no-realtime]\n"
+     "\n"
+     "Sends ACC and GYRO PMD frames of N samples (default 16) in cmact IMU envelopes, with\n"
+     "frames dropped, duplicated or sent late with the given probabilities (seeded).\n"},
     {"bench", cmd_bench, "measure training throughput against PyTorch's (see scripts/bench-train.sh)",
      "usage: cmact bench train --model imu_cnn|audio_mlp|video_c3d [--input FxSxSxC]\n"
      "                         [--steps N] [--threads T] [--batch B]\n"
