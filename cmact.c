@@ -19,6 +19,35 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"simulate", cmd_simulate, "make simulated sessions (video, audio, wrist IMU) from a body model",
+     "usage: cmact simulate --out DIR [--preset quick|cmactivity] [--seed N] [--threads N]\n"
+     "                      [--sessions N] [--schedules N] [--width W --height H] [--fps F]\n"
+     "                      [--audio-rate 22050|44100|48000] [--imu-rate HZ] [--ntp-spread S]\n"
+     "                      [--export-raw DIR]\n"
+     "\n"
+     "Simulates a person doing the study's activities (downstairs, upstairs, run, jump, walk,\n"
+     "handwashing, exercise) in several locations, seen by a phone camera (H.264 video, audio)\n"
+     "and two BLE wrist sensors, each host with its own clock. Writes per session\n"
+     "DIR/<session>_camera.h5 and DIR/<session>_wrist.h5 (ground truth under /truth), and\n"
+     "DIR/sessions.csv. The same --seed gives byte-identical files.\n"
+     "\n"
+     "  --preset      quick: 8 short sessions at 160x120 (tests); cmactivity: the study's\n"
+     "                corpus, 767 clips of ~10 s, 2 users, 6 locations (default quick)\n"
+     "  --seed        random seed (default 1)\n"
+     "  --threads     sessions made in parallel (default 2)\n"
+     "  --sessions    make only the first N sessions of the preset\n"
+     "  --schedules   number of multi-activity sessions (walk, stairs, wash, run, ...)\n"
+     "  --ntp-spread  bound of each host's NTP error in seconds (default 0.5)\n"
+     "  --export-raw  also write the clips as a phone and wrist sensors would have left them:\n"
+     "                DIR/<activity>/<session>.mp4 (H.264 + AAC), DIR/raw3|raw4|raw11|raw12/\n"
+     "                imu.csv.gz (right acc, right gyro, left acc, left gyro; rows\n"
+     "                timestamp_ms,0,x,y,z) and DIR/manifest.csv\n"},
+    {"simulate-look", cmd_simulate_look, "draw the simulated world: contact sheet, spectrograms, IMU traces",
+     "usage: cmact simulate-look --out DIR [--seed N]\n"
+     "\n"
+     "Writes DIR/contact_sheet.png (a camera frame per activity and location of the cmactivity\n"
+     "preset), DIR/spectrogram_<activity>.png and DIR/imu_<activity>.png (4 s of the microphone\n"
+     "and of both wrist sensors per activity), from the same generators as 'cmact simulate'.\n"},
     {"imu-capture", cmd_imu_capture, "record wrist IMU sensors (BLE or network) into a session file",
      "usage: cmact imu-capture --imu NAME=SPEC [--imu NAME=SPEC ...] --out FILE.h5\n"
      "                         [--duration S] [--rate HZ] [--session ID] [--user U]\n"
@@ -39,6 +68,73 @@ static const struct command commands[] = {
      "\n"
      "Sends ACC and GYRO PMD frames of N samples (default 16) in cmact IMU envelopes, with\n"
      "frames dropped, duplicated or sent late with the given probabilities (seeded).\n"},
+    {"record", cmd_record, "record camera video and audio (GStreamer) with chrony clock metadata",
+     "usage: cmact record --out FILE.h5 [options]\n"
+     "\n"
+     "Records video (encoded once, H.264 or MJPEG) and PCM audio from GStreamer sources into a\n"
+     "crash-safe session file, with chronyd's clock state every few seconds. Ends after\n"
+     "--duration, on SIGINT/SIGTERM (Ctrl-C), or when the sources end.\n"
+     "\n"
+     "  --out, -o FILE.h5        session file to write (required)\n"
+     "  --force                  replace FILE if it exists\n"
+     "  --video 'GST-SOURCE'     video source description (default: v4l2src), e.g.\n"
+     "                           'videotestsrc is-live=true', 'v4l2src device=/dev/video1'\n"
+     "  --audio 'GST-SOURCE'     audio source description (default: pulsesrc when a PulseAudio\n"
+     "                           server answers, else alsasrc), e.g. 'audiotestsrc is-live=true'\n"
+     "  --no-video, --no-audio   record without that stream\n"
+     "  --video-codec h264|mjpeg encoder (default h264: x264enc, Annex B byte stream)\n"
+     "  --size WxH, --fps N[/D]  video size and rate (default: as the source delivers)\n"
+     "  --bitrate KBPS           H.264 bit rate (default 2000)\n"
+     "  --jpeg-quality Q         MJPEG quality 1-100 (default 85)\n"
+     "  --audio-rate HZ          audio rate (default: the device's)\n"
+     "  --audio-channels N       audio channels (default: the device's)\n"
+     "  --duration S             stop after S seconds (default: until stopped)\n"
+     "  --label ACTIVITY         label the whole recording (downstairs, upstairs, run, jump,\n"
+     "                           walk, handwashing, exercise)\n"
+     "  --user U, --location L   stored as session attributes\n"
+     "  --session-id ID          shared by the files of one session (default: time-host)\n"
+     "  --chrony-socket PATH     chronyd's command socket (default /run/chrony/chronyd.sock)\n"
+     "  --chrony-interval S      ask chronyd every S seconds (default 4; 0: never)\n"
+     "  --imu NAME=SPEC          also record an IMU stream (when this build has IMU capture)\n"
+     "  --status, --no-status    one-line live status on stderr (default: on a terminal)\n"
+     "  --summary-json FILE      write the summary as JSON too\n"},
+    {"label", cmd_label, "add or correct an activity label interval in a session file",
+     "usage: cmact label FILE.h5 START END ACTIVITY\n"
+     "\n"
+     "Labels [START, END) with ACTIVITY, replacing the parts of existing labels it overlaps.\n"
+     "START and END are seconds from the start of the recording (e.g. 2.5), or absolute times\n"
+     "as @UNIX-SECONDS or YYYY-MM-DDTHH:MM:SS[.frac]Z (reference time, UTC).\n"
+     "ACTIVITY is one of downstairs, upstairs, run, jump, walk, handwashing, exercise, or\n"
+     "'none' to remove labels in the interval. The file must not be being recorded.\n"},
+    {"export", cmd_export, "remux a session's video and audio into an MP4 (no video re-encoding)",
+     "usage: cmact export FILE.h5 --mp4 OUT.mp4 [--force]\n"
+     "\n"
+     "Writes the stored H.264 (or MJPEG) packets unchanged into OUT.mp4, with the PCM audio\n"
+     "encoded to AAC and placed by its capture time, so that any player can check a recording.\n"
+     "Works on files whose recorder was killed, up to what they committed.\n"},
+    {"sync", cmd_sync, "align session files on one timeline and build the windowed dataset",
+     "usage: cmact sync [OPTIONS] SESSION.h5|FOLDER... --out DATASET.h5\n"
+     "\n"
+     "Aligns every session's streams on the reference timeline (sensor clock -> host clock on the\n"
+     "lower envelope of arrival times, host -> NTP time from the chrony answers, then a cross-modal\n"
+     "refinement of each wrist against the camera where the cross-correlation is confident), cuts\n"
+     "windows, splits them and writes the dataset. Files sharing a session_id are one session.\n"
+     "\n"
+     "  --out, -o PATH        dataset file to write (required; PATH.report.json gets the report)\n"
+     "  --force               overwrite an existing dataset\n"
+     "  --split FILE          split file (JSON, see README); default: the study's split\n"
+     "  --seed N              seed of every draw (overrides the split file's)\n"
+     "  --threads, -j N       worker threads (default 2); output is identical for any N\n"
+     "  --window S, --hop S   window length and hop in seconds (default 2.0, 0.4)\n"
+     "  --frames N --size PX  video frames per window and frame side (default 45, 64)\n"
+     "  --imu-steps N         IMU steps per window (default 40)\n"
+     "  --keep-straddling     keep windows across an activity change, labelled by majority\n"
+     "  --no-refine           no cross-modal refinement (clock model only)\n"
+     "  --max-gap S           a hole longer than this drops the windows over it (default 0.25)\n"
+     "  --inject-offset MOD=S shift stream MOD (video, audio, imu, imu_left, imu_right) by S seconds\n"
+     "                        after alignment, on purpose (experiments on sync error)\n"
+     "  --inject-drift MOD=PPM  the same as a drift, counted from the stream's first sample\n"
+     "  --report FILE         where to write the JSON report\n"},
     {"bench", cmd_bench, "measure training throughput against PyTorch's (see scripts/bench-train.sh)",
      "usage: cmact bench train --model imu_cnn|audio_mlp|video_c3d [--input FxSxSxC]\n"
      "                         [--steps N] [--threads T] [--batch B]\n"
@@ -93,6 +189,14 @@ static const struct command commands[] = {
      "row that was committed by a flush and dropping trailing rows that never were. The\n"
      "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
      "already closed is left untouched.\n"},
+    {"simulate-probe", cmd_simulate_probe, "check the simulated world's difficulty with simple probes",
+     "usage: cmact simulate-probe [--sessions N] [--seed N] [--threads N] [--width W --height H]\n"
+     "                            [--json FILE]\n"
+     "\n"
+     "Simulates N sessions spread over the cmactivity preset (default 140), cuts them into 2 s\n"
+     "windows and classifies the activity per modality (video motion statistics, audio band\n"
+     "energies, IMU channel statistics) with a nearest-centroid and a logistic-regression probe,\n"
+     "trained on 80% of the sessions and tested on the rest. Prints accuracy per modality.\n"},
     {"import", cmd_import, "turn phone videos and IMU logs (the CMActivity raw layout too) into sessions",
      "usage: cmact import cmactivity-raw DIR --out SESSIONS/ [options]\n"
      "       cmact import video FILE... --out OUT [--imu STREAM=ACC,GYRO]... [options]\n"
