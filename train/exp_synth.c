@@ -94,7 +94,7 @@ int exp_synth_write(const char *path, const exp_synth_spec *sp) {
         for (int ch = 0; ch < 12; ch++) {
           float amp = 0, ph = 0;
           for (int k = 0; k < Z; k++) amp += P[ch][k] * z[k], ph += P[(ch + 5) % 12][k] * z[(k + 1) % Z];
-          imu[ts * 12 + ch] = tanhf(amp) * sinf(0.35f * ts + ph) + 0.4f * gauss(key + 3, (uint64_t)ts * 12 + ch);
+          imu[ts * 12 + ch] = tanhf(amp) * sinf(0.35f * ts + ph) + 0.25f * gauss(key + 3, (uint64_t)ts * 12 + ch);
         }
       cm_window win = {video, audio, imu, y, session, t, 0.02f};
       t += 400000000LL;
