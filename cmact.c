@@ -19,6 +19,26 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"imu-capture", cmd_imu_capture, "record wrist IMU sensors (BLE or network) into a session file",
+     "usage: cmact imu-capture --imu NAME=SPEC [--imu NAME=SPEC ...] --out FILE.h5\n"
+     "                         [--duration S] [--rate HZ] [--session ID] [--user U]\n"
+     "                         [--location L] [--overwrite]\n"
+     "\n"
+     "Records each sensor into stream imu_NAME (N x 6: acc m/s^2, gyro rad/s, with t_device_ns\n"
+     "and t_host_ns) plus events for lost, duplicated and reordered frames, gaps and\n"
+     "reconnects, until --duration seconds have passed (0 = until Ctrl-C).\n"
+     "SPEC: ble:AA:BB:CC:DD:EE:FF[/random]  Polar PMD sensor (Verity Sense, OH1, H10) via BlueZ\n"
+     "      udp:HOST:PORT[/SENSOR]          cmact IMU envelopes on a UDP port (phone app, gateway,\n"
+     "                                      simulator, cmact imu-send)\n"
+     "      tcp:HOST:PORT[/SENSOR]          the same from a bridge connecting over TCP\n"
+     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52)\n"},
+    {"imu-send", cmd_imu_send, "play a synthetic wrist sensor over UDP/TCP (for testing capture)",
+     "usage: cmact imu-send --to udp:HOST:PORT|tcp:HOST:PORT [--sensor ID] [--rate HZ]\n"
+     "                      [--duration S] [--frame N] [--loss P] [--dup P] [--reorder P]\n"
+     "                      [--seed N] [--clock-offset S] [--drift-ppm PPM] [--no-realtime]\n"
+     "\n"
+     "Sends ACC and GYRO PMD frames of N samples (default 16) in cmact IMU envelopes, with\n"
+     "frames dropped, duplicated or sent late with the given probabilities (seeded).\n"},
     {"bench", cmd_bench, "measure training throughput against PyTorch's (see scripts/bench-train.sh)",
      "usage: cmact bench train --model imu_cnn|audio_mlp|video_c3d [--input FxSxSxC]\n"
      "                         [--steps N] [--threads T] [--batch B]\n"
@@ -110,11 +130,22 @@ static const struct command commands[] = {
      "Model selection uses a validation part of each procedure's training data, never the test\n"
      "split; every report states the input sizes used.\n"},
     {"demo", cmd_demo, "the end-to-end demo: simulate, sync, train, transfer, sweep, plots",
-     "usage: cmact demo --out DIR [--threads 2] [--runs 3] [--full-sweep]\n"
+     "usage: cmact demo --out DIR [--threads 2] [--runs 2]\n"
      "\n"
      "Simulates a small corpus, builds the dataset with `cmact sync`, trains the teachers, runs\n"
      "the four transfers and a reduced sync-error sweep at reduced scale, prints the table and\n"
      "writes the plots under DIR. Steps whose command is not built in say so and are skipped.\n"},
+    {"features", cmd_features, "the librosa-compatible audio 193-vector of a WAV file, and its benchmark",
+     "usage: cmact features audio [--csv OUT.csv] FILE.wav\n"
+     "       cmact features bench [--seconds S] [FILE.wav]\n"
+     "\n"
+     "audio: the RecycleML audio vector (40 MFCC, 12 chroma, 128 mel, 7 contrast, 6 tonnetz,\n"
+     "as librosa 0.9.2 computes them) of every 2-s window of FILE, hop 0.4 s, mono at\n"
+     "22050 Hz (other rates are refused; channels are averaged). One CSV row per window in the\n"
+     "layout of librosa's reference features.csv (window,start,end,mfcc_00,...,tonnetz_5), to\n"
+     "OUT.csv or to stdout. A file shorter than 2 s has no windows (header only).\n"
+     "bench: time per window on one core for about S seconds (default 3), and the speed-up\n"
+     "over librosa's 152.9 ms per window. Without FILE a fixed synthetic signal is used.\n"},
     /* ENTRIES */
     {NULL, NULL, NULL, NULL},
 };

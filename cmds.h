@@ -7,6 +7,10 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_imu_capture(int argc, char **argv);
+int cmd_imu_send(int argc, char **argv);
+
+int cmd_features(int argc, char **argv); /* features/cmd_features.c */
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_experiment(int argc, char **argv); /* train/cmd_experiment.c */

@@ -252,6 +252,7 @@ int h5table_open(h5table *t, hid_t loc, const char *path, hid_t mtype, size_t bu
 
 int h5table_write_out(h5table *t) {
   if (t->n_buf == 0) return 0;
+  h5u_quiet();
   hsize_t newd[5] = {(hsize_t)t->n_file + t->n_buf};
   hsize_t start[5] = {(hsize_t)t->n_file}, count[5] = {t->n_buf};
   for (int i = 1; i < t->rank; i++) {
@@ -312,6 +313,7 @@ int64_t h5u_nrows(hid_t dset) {
 
 int h5u_read_rows(hid_t dset, hid_t mtype, int64_t first, int64_t n, void *out) {
   if (n <= 0) return 0;
+  h5u_quiet(); /* handles may be used from threads other than the one that opened them */
   hid_t fs = H5Dget_space(dset);
   int rank = H5Sget_simple_extent_ndims(fs);
   hsize_t dims[8], start[8] = {0}, count[8];
