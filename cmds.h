@@ -7,9 +7,15 @@
 #ifndef CMDS_H
 #define CMDS_H
 
+int cmd_simulate(int argc, char **argv);
+int cmd_simulate_look(int argc, char **argv);
+int cmd_simulate_probe(int argc, char **argv);
 int cmd_imu_capture(int argc, char **argv);
 int cmd_imu_send(int argc, char **argv);
 
+int cmd_record(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_features(int argc, char **argv); /* features/cmd_features.c */
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -22,6 +28,9 @@ int cmd_validate(int argc, char **argv); /* schemas/cmd_validate.c */
 int cmd_schema(int argc, char **argv);   /* schemas/cmd_validate.c */
 int cmd_inspect(int argc, char **argv);  /* formats/cmd_inspect.c */
 int cmd_repair(int argc, char **argv);   /* formats/cmd_repair.c */
+int cmd_import(int argc, char **argv);   /* collect/cmd_import.c */
+
+int cmd_sync(int argc, char **argv);
 
 /* The usage text of a command, from the dispatch table; commands print it for --help. */
 const char *cmact_usage(const char *cmd);

@@ -267,10 +267,10 @@ void af_cqt_mag(af_cqt_ws *ws, const float *y, int tuning_index, float *C) {
     /* the octave's signal with librosa's centring: 512 zeros before, zeros after */
     float *padded = ws->padded;
     long plen = (long)(F - 1) * hop + AF_CQT_NFFT;
-    for (long i = 0; i < plen; i++) {
-      long s = i - half;
-      padded[i] = (s >= 0 && s < len) ? yi[s] : 0.0f;
-    }
+    long body = len < plen - half ? len : plen - half;
+    memset(padded, 0, sizeof(float) * half);
+    memcpy(padded + half, yi, sizeof(float) * body);
+    memset(padded + half + body, 0, sizeof(float) * (plen - half - body));
     for (int t = 0; t < F; t++) {
       memcpy(ws->in, padded + (long)t * hop, sizeof(float) * AF_CQT_NFFT);
       fftwf_execute(ws->r2c);

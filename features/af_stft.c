@@ -113,6 +113,13 @@ AF_HOT static void overlap_add(const double *frame, const double *window, double
   for (int j = 0; j < AF_NFFT; j++) x[j] = (float)((double)x[j] + window[j] * (frame[j] * scale));
 }
 
+AF_HOT static void normalize_by_window(float *y, const float *wss, int len) {
+  for (int i = 0; i < len; i++) {
+    float w = wss[i] > FLT_MIN ? wss[i] : 1.0f;
+    y[i] = y[i] / w;
+  }
+}
+
 void af_istft(af_stft *s, const float *re, const float *im, int n_frames, int n, float *ybuf,
               const float *wss, float *y) {
   /* librosa: n_frames = min(frames, ceil((length + n_fft) / hop)). */
@@ -130,8 +137,7 @@ void af_istft(af_stft *s, const float *re, const float *im, int n_frames, int n,
     fftw_execute(s->c2r);
     overlap_add(s->in, s->window, scale, ybuf + (long)t * AF_HOP);
   }
-  for (int i = 0; i < len; i++)
-    if (wss[i] > FLT_MIN) ybuf[i] /= wss[i];
+  normalize_by_window(ybuf, wss, len);
   const int start = AF_NFFT / 2;
   for (int i = 0; i < n; i++) y[i] = (start + i < len) ? ybuf[start + i] : 0.0f;
 }

@@ -50,6 +50,17 @@ static float select_kth(float *v, int n, int k) {
   return v[k];
 }
 
+/* max over the 1025 bins of a frame (the padding bins 1025..1031 are 0 and |D| >= 0), eight
+ * running maxima so that it vectorises; max is exact, so the order does not matter. */
+AF_HOT static float frame_max(const float *s) {
+  float m[8] = {0};
+  for (int k = 0; k < AF_BSTRIDE; k += 8)
+    for (int l = 0; l < 8; l++) m[l] = s[k + l] > m[l] ? s[k + l] : m[l];
+  float mx = m[0];
+  for (int l = 1; l < 8; l++) mx = m[l] > mx ? m[l] : mx;
+  return mx;
+}
+
 int af_estimate_tuning(const float *S, int n_frames, int bpo, float *pitch, float *mag,
                        int *n_pitches) {
   const af_melbank *b = af_melbank_get(); /* for fft_frequencies */
@@ -59,9 +70,7 @@ int af_estimate_tuning(const float *S, int n_frames, int bpo, float *pitch, floa
   int np_ = 0;
   for (int t = 0; t < n_frames; t++) {
     const float *s = S + (long)t * AF_BSTRIDE;
-    float mx = s[0];
-    for (int k = 1; k < AF_NBINS; k++)
-      if (s[k] > mx) mx = s[k];
+    float mx = frame_max(s);
     float ref = 0.1f * mx;
     for (int k = kmin; k <= kmax; k++) {
       float x = s[k] > ref ? s[k] : 0.0f;
@@ -111,7 +120,7 @@ int af_estimate_tuning(const float *S, int n_frames, int bpo, float *pitch, floa
     if (res != 0.0f && res < 0.0f) res += 1.0f; /* numpy.mod: the sign of the divisor */
     if (res >= 0.5f) res -= 1.0f;
     double x = res;
-    if (x < -0.5 || x > 0.5) continue;
+    if (!(x >= -0.5 && x <= 0.5)) continue; /* also drops NaN from overflowing input */
     int j = (int)floor((x + 0.5) * 100.0);
     if (j > AF_NTUNING - 1) j = AF_NTUNING - 1;
     if (j < 0) j = 0;

@@ -16,6 +16,7 @@
  * nothing; shared tables are built once per process and only read afterwards.
  */
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,13 +133,28 @@ static void mean_rows(const float *x, int rows, int n_frames, float *out) {
   }
 }
 
+/* The index of the first NaN or infinity, or -1: an OR over exponent fields first (vectorised),
+ * the search only when something was found. */
+AF_HOT static int first_nonfinite(const float *x, int n) {
+  uint32_t any = 0;
+  for (int i = 0; i < n; i++) {
+    uint32_t b;
+    memcpy(&b, &x[i], sizeof b);
+    any |= (b & 0x7f800000u) == 0x7f800000u;
+  }
+  if (!any) return -1;
+  for (int i = 0; i < n; i++)
+    if (!isfinite(x[i])) return i;
+  return -1;
+}
+
 int cm_audiofeat_compute(cm_audiofeat *ex, const float *window, float out[CM_AUDIOFEAT_DIM]) {
-  for (int i = 0; i < ex->n; i++)
-    if (!isfinite(window[i])) {
-      for (int k = 0; k < CM_AUDIOFEAT_DIM; k++) out[k] = NAN;
-      cm_set_error("sample %d of the window is not a finite number", i);
-      return CM_AUDIOFEAT_NONFINITE;
-    }
+  int bad = first_nonfinite(window, ex->n);
+  if (bad >= 0) {
+    for (int k = 0; k < CM_AUDIOFEAT_DIM; k++) out[k] = NAN;
+    cm_set_error("sample %d of the window is not a finite number", bad);
+    return CM_AUDIOFEAT_NONFINITE;
+  }
   const int F = ex->n_frames;
   af_stft_forward(&ex->stft, window, ex->n, F, ex->re, ex->im, ex->mag);
 

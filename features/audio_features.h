@@ -20,6 +20,8 @@
  *     as librosa gives (both tuning estimates find no pitch and fall back to 0.0);
  *   - DC and clipped windows: computed like any other window (librosa does not clamp: samples
  *     beyond [-1, 1] are used as they are);
+ *   - finite samples so large that their power overflows float32 (|x| beyond ~1e15) give
+ *     non-finite outputs, as librosa's float32 arithmetic does; int16-range input never does;
  *   - a window holding any NaN or infinity: compute returns CM_AUDIOFEAT_NONFINITE, fills all
  *     193 outputs with NaN (so an ignored return value cannot pass for data) and sets the
  *     thread's error line (librosa raises on such input);

@@ -140,6 +140,9 @@ int cm_session_append_event(cm_session *s, const cm_event_row *r);
 int cm_session_event(cm_session *s, int64_t t_host_ns, const char *stream, const char *kind,
                      double value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Flush only when a buffer fills or on cm_session_flush(), never by the wall clock: for writers
+ * whose file layout must not depend on timing (the simulator's byte-identical files). */
+void cm_session_set_manual_flush(cm_session *s, int on);
 /* Write buffers out and make everything appended so far durable in the file. */
 int cm_session_flush(cm_session *s);
 /* Bytes in the file so far (for a recorder's status line). */

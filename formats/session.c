@@ -51,6 +51,7 @@ struct cm_session {
   int64_t committed[CM_MAX_TABLES];
   hid_t committed_dset;
   int64_t last_flush_ns;
+  int manual_flush; /* flush only when buffers fill or when asked (cm_session_set_manual_flush) */
   int failed; /* a write failed: the file keeps what was committed before */
 };
 
@@ -379,8 +380,10 @@ int cm_session_flush(cm_session *s) {
   return 0;
 }
 
+void cm_session_set_manual_flush(cm_session *s, int on) { s->manual_flush = on != 0; }
+
 static int maybe_flush(cm_session *s) {
-  if (!s->started) return 0;
+  if (!s->started || s->manual_flush) return 0;
   if (cm_monotonic_ns() - s->last_flush_ns < CM_FLUSH_NS) return 0;
   return cm_session_flush(s);
 }
@@ -490,6 +493,16 @@ int cm_session_close(cm_session *s) {
       if (cm_session_start(s) < 0) r = -1;
     }
     if (r == 0 && !s->failed && cm_session_flush(s) < 0) r = -1;
+    if (s->failed && s->started) {
+      /* A write failed (a full disk): cut every table back to its committed rows, so that the
+       * closed file holds exactly what was committed. Shrinking needs no new space. */
+      for (int i = 0; i < s->n_tables; i++) {
+        h5table *t = s->tables[i];
+        hsize_t dims[5] = {(hsize_t)s->committed[i]};
+        for (int k = 1; k < t->rank && k < 5; k++) dims[k] = t->inner[k - 1];
+        H5Dset_extent(t->dset, dims);
+      }
+    }
   }
   char saved[1024];
   snprintf(saved, sizeof saved, "%s", cm_error());

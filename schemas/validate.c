@@ -217,6 +217,28 @@ static void non_decreasing(vctx *v, const char *path, const char *field, const i
     }
 }
 
+/* Video packets are stored in decode order; with B-frames their capture times (t_host_ns, from
+ * pts) go back and forth in that order. What must hold is that capture time never goes back in
+ * presentation order: t_host_ns sorted by pts is non-decreasing. */
+static const int64_t *sort_key;
+static int by_key(const void *a, const void *b) {
+  int64_t x = sort_key[*(const int64_t *)a], y = sort_key[*(const int64_t *)b];
+  return x < y ? -1 : x > y;
+}
+static void non_decreasing_in_pts_order(vctx *v, const char *path, const int64_t *pts, const int64_t *th, int64_t n) {
+  int64_t *ord = malloc((size_t)(n > 0 ? n : 1) * sizeof *ord);
+  for (int64_t i = 0; i < n; i++) ord[i] = i;
+  sort_key = pts;
+  qsort(ord, (size_t)n, sizeof *ord, by_key);
+  for (int64_t k = 1; k < n; k++)
+    if (th[ord[k]] < th[ord[k - 1]]) {
+      violation(v, path, "t_host_ns goes backwards in pts order at row %lld (%lld after %lld)", (long long)ord[k],
+                (long long)th[ord[k]], (long long)th[ord[k - 1]]);
+      break;
+    }
+  free(ord);
+}
+
 typedef struct {
   char paths[64][96];
   int64_t counts[64];
@@ -270,7 +292,7 @@ static void session_invariants(vctx *v, int unfinished) {
       int64_t n = committed_of(&c, p, rows_of(v, p)), bytes = committed_of(&c, p2, rows_of(v, p2));
       if (n < 0 || bytes < 0) continue;
       int64_t *off = read_col(v, p, "offset", n), *size = read_col(v, p, "size", n), *dts = read_col(v, p, "dts", n),
-              *th = read_col(v, p, "t_host_ns", n);
+              *th = read_col(v, p, "t_host_ns", n), *pts = read_col(v, p, "pts", n);
       if (off && size) {
         int64_t expect = 0;
         for (int64_t k = 0; k < n; k++) {
@@ -289,10 +311,11 @@ static void session_invariants(vctx *v, int unfinished) {
           violation(v, p, "packets cover %lld bytes but the stream holds %lld", (long long)expect, (long long)bytes);
       }
       if (dts) non_decreasing(v, p, "dts", dts, n);
-      if (th) non_decreasing(v, p, "t_host_ns", th, n);
+      if (th && pts) non_decreasing_in_pts_order(v, p, pts, th, n);
+      else if (th) non_decreasing(v, p, "t_host_ns", th, n);
       if (th && n > 1) snprintf(part, sizeof part, "%s %lld frames (%.1f s)", names[i], (long long)n, (th[n - 1] - th[0]) * 1e-9);
       else snprintf(part, sizeof part, "%s %lld frames", names[i], (long long)n);
-      free(off), free(size), free(dts), free(th);
+      free(off), free(size), free(dts), free(th), free(pts);
     } else if (strcmp(ai.str, "audio") == 0) {
       snprintf(p, sizeof p, "%s/blocks", g);
       snprintf(p2, sizeof p2, "%s/pcm", g);

@@ -81,7 +81,7 @@ def main():
     print("parameters: %d" % sum(p.numel() for p in net.parameters()))
     print("batch: %d\nthreads: %d\nsteps: %d" % (a.batch, a.threads, a.steps))
     print("seconds: %.3f" % secs)
-    print("samples_per_s: %.1f" % (a.steps * a.batch / secs))
+    print("samples_per_s: %.4g" % (a.steps * a.batch / secs))
     print("final_loss: %.4f" % loss.item())
     print("peak_rss_mib: %.1f" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
 

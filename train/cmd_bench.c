@@ -16,6 +16,7 @@
 #include "nn_arch.h"
 #include "nn_optim.h"
 #include "nn_rng.h"
+#include "nn_threads.h"
 
 /* sgemm GFLOP/s on square matrices of side n, best of a few runs (after a warm-up). */
 static double sgemm_peak_gflops(int n) {
@@ -58,6 +59,7 @@ static int bench_train(int argc, char **argv) {
   }
   if (!model) return cmact_help_exit("bench", 1, "--model is required");
   openblas_set_num_threads((int)threads);
+  nn_threads_set((int)threads);
   nn_model *m;
   if (strcmp(model, "video_c3d") == 0) {
     nn_video_cfg cfg = nn_video_default();
@@ -105,7 +107,7 @@ static int bench_train(int argc, char **argv) {
     k += snprintf(shape + k, sizeof shape - k, i ? "x%d" : "%d", m->in_shape[i]);
   double dense_g = nn_prof.dense_seconds > 0 ? nn_prof.dense_flop / nn_prof.dense_seconds * 1e-9 : 0;
   printf("engine: cmact\nmodel: %s\ninput: %s\nparameters: %zu\nbatch: %d\nthreads: %ld\n"
-         "steps: %ld\nseconds: %.3f\nsamples_per_s: %.1f\nfinal_loss: %.4f\n"
+         "steps: %ld\nseconds: %.3f\nsamples_per_s: %.4g\nfinal_loss: %.4f\n"
          "dense_gflops: %.2f\ndense_share: %.3f\nsgemm_peak_gflops: %.2f\npeak_rss_mib: %.1f\n",
          model, shape, m->n_params, B, threads, steps, secs, (double)steps * B / secs, loss,
          dense_g, nn_prof.dense_seconds / secs, peak, cm_peak_rss_kib() / 1024.0);

@@ -13,6 +13,7 @@
 #include "nn_io.h"
 #include "nn_optim.h"
 #include "nn_rng.h"
+#include "nn_threads.h"
 
 typedef struct {
   uint64_t key;
@@ -122,6 +123,7 @@ int nn_fit(nn_model *m, const char *architecture, const nn_fit_opts *o, nn_fit_r
   nn_prefetch_init(&pf, &L, o->batch);
   have_pf = 1;
   openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
+  nn_threads_set(o->threads > 0 ? o->threads : 1);
 
   /* validation rows: the first n_val of a seeded permutation of the split */
   rows = cm_xmalloc(sizeof(int64_t) * N);

@@ -11,6 +11,7 @@
 
 #include "cm_util.h"
 #include "nn_rng.h"
+#include "nn_threads.h"
 
 nn_profile nn_prof;
 
@@ -95,8 +96,10 @@ size_t nn_conv_scratch_floats(const nn_conv_geom *g, int B) {
   return conv_chunk_rows(g, B) * conv_K(g);
 }
 
-/* Build column rows [r0, r1) (global row = sample * rows_per_sample + position). */
-static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0, size_t r1) {
+/* Build column rows [r0, r1) (global row = sample * rows_per_sample + position) at
+ * col + (r - base) * K. */
+static void im2col_rows(float *col, const float *x, const nn_conv_geom *g, size_t base, size_t r0,
+                        size_t r1) {
   const int D = g->in[0], H = g->in[1], W = g->in[2], C = g->cin;
   const int kd = g->k[0], kh = g->k[1], kw = g->k[2];
   const size_t rps = conv_rows_per_sample(g), K = conv_K(g), seg = (size_t)kw * C;
@@ -105,7 +108,7 @@ static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0,
     size_t b = r / rps, p = r % rps;
     int ow = p % g->out[2], oh = (p / g->out[2]) % g->out[1], od = p / ((size_t)g->out[2] * g->out[1]);
     const float *xs = x + b * in_size;
-    float *dst = col + (r - r0) * K;
+    float *dst = col + (r - base) * K;
     int w0 = ow - g->pad[2];
     for (int i = 0; i < kd; i++) {
       int id = od + i - g->pad[0];
@@ -117,7 +120,9 @@ static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0,
         }
         const float *src = xs + (((size_t)id * H + ih) * W) * C;
         if (w0 >= 0 && w0 + kw <= W) {
-          memcpy(dst, src + (size_t)w0 * C, sizeof(float) * seg);
+          /* a loop, not memcpy: segments are short (kw * cin = 9 floats in the first layer) */
+          const float *s = src + (size_t)w0 * C;
+          for (size_t t = 0; t < seg; t++) dst[t] = s[t];
         } else {
           for (int kk = 0; kk < kw; kk++) {
             int iw = w0 + kk;
@@ -130,6 +135,24 @@ static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0,
       }
     }
   }
+}
+
+typedef struct {
+  float *col;
+  const float *x;
+  const nn_conv_geom *g;
+  size_t r0;
+} im2col_job;
+
+static void im2col_part(void *ctx, size_t lo, size_t hi) {
+  const im2col_job *j = ctx;
+  im2col_rows(j->col, j->x, j->g, j->r0, j->r0 + lo, j->r0 + hi);
+}
+
+/* Column rows [r0, r1) into col, the rows shared among the engine's threads. */
+static void im2col(float *col, const float *x, const nn_conv_geom *g, size_t r0, size_t r1) {
+  im2col_job j = {col, x, g, r0};
+  nn_parallel_for(r1 - r0, 1024, im2col_part, &j);
 }
 
 /* The adjoint of im2col: add column rows [r0, r1) back into dx. */
@@ -226,11 +249,36 @@ int nn_pool_geom_init(nn_pool_geom *g, const int in[3], int c, const int p[3]) {
   return 0;
 }
 
-void nn_maxpool_forward(float *y, int32_t *argmax, const float *x, const nn_pool_geom *g, int B) {
+typedef struct {
+  float *y;
+  int32_t *argmax;
+  const float *x;
+  const float *dy;
+  float *dx;
+  const nn_pool_geom *g;
+} pool_job;
+
+static size_t pool_in_size(const nn_pool_geom *g) {
+  return (size_t)g->in[0] * g->in[1] * g->in[2] * g->c;
+}
+static size_t pool_out_size(const nn_pool_geom *g) {
+  return (size_t)g->out[0] * g->out[1] * g->out[2] * g->c;
+}
+/* samples per thread at least: enough work to be worth waking a thread */
+static size_t pool_grain(const nn_pool_geom *g) {
+  size_t s = pool_in_size(g);
+  return s >= 65536 ? 1 : 65536 / s;
+}
+
+static void maxpool_forward_part(void *ctx, size_t b0, size_t b1) {
+  const pool_job *j = ctx;
+  const nn_pool_geom *g = j->g;
   const int H = g->in[1], W = g->in[2], C = g->c;
-  const size_t in_size = (size_t)g->in[0] * H * W * C;
-  const size_t out_size = (size_t)g->out[0] * g->out[1] * g->out[2] * C;
-  for (int b = 0; b < B; b++) {
+  const size_t in_size = pool_in_size(g), out_size = pool_out_size(g);
+  const float *x = j->x;
+  float *y = j->y;
+  int32_t *argmax = j->argmax;
+  for (size_t b = b0; b < b1; b++) {
     const float *xs = x + b * in_size;
     float *ys = y + b * out_size;
     int32_t *as = argmax + b * out_size;
@@ -258,37 +306,71 @@ void nn_maxpool_forward(float *y, int32_t *argmax, const float *x, const nn_pool
   }
 }
 
-void nn_maxpool_backward(float *dx, const float *dy, const int32_t *argmax,
-                         const nn_pool_geom *g, int B) {
-  const size_t in_size = (size_t)g->in[0] * g->in[1] * g->in[2] * g->c;
-  const size_t out_size = (size_t)g->out[0] * g->out[1] * g->out[2] * g->c;
-  memset(dx, 0, sizeof(float) * in_size * B);
-  for (int b = 0; b < B; b++) {
-    float *dxs = dx + b * in_size;
-    const float *dys = dy + b * out_size;
-    const int32_t *as = argmax + b * out_size;
+void nn_maxpool_forward(float *y, int32_t *argmax, const float *x, const nn_pool_geom *g, int B) {
+  pool_job j = {y, argmax, x, NULL, NULL, g};
+  nn_parallel_for((size_t)B, pool_grain(g), maxpool_forward_part, &j);
+}
+
+static void maxpool_backward_part(void *ctx, size_t b0, size_t b1) {
+  const pool_job *j = ctx;
+  const size_t in_size = pool_in_size(j->g), out_size = pool_out_size(j->g);
+  for (size_t b = b0; b < b1; b++) {
+    float *dxs = j->dx + b * in_size;
+    const float *dys = j->dy + b * out_size;
+    const int32_t *as = j->argmax + b * out_size;
+    memset(dxs, 0, sizeof(float) * in_size);
     for (size_t o = 0; o < out_size; o++) dxs[as[o]] += dys[o];
   }
 }
 
+void nn_maxpool_backward(float *dx, const float *dy, const int32_t *argmax,
+                         const nn_pool_geom *g, int B) {
+  pool_job j = {NULL, (int32_t *)argmax, NULL, dy, dx, g};
+  nn_parallel_for((size_t)B, pool_grain(g), maxpool_backward_part, &j);
+}
+
 /* ---------------------------------------------------------------- elementwise */
 
+typedef struct {
+  float *out;
+  const float *a, *b;
+  float rate;
+  uint64_t key;
+} elem_job;
+
+#define ELEM_GRAIN 65536
+
+static void relu_forward_part(void *ctx, size_t lo, size_t hi) {
+  const elem_job *j = ctx;
+  for (size_t i = lo; i < hi; i++) j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+}
 void nn_relu_forward(float *y, const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  elem_job j = {y, x, NULL, 0, 0};
+  nn_parallel_for(n, ELEM_GRAIN, relu_forward_part, &j);
 }
 
+static void relu_backward_part(void *ctx, size_t lo, size_t hi) {
+  const elem_job *j = ctx; /* a = dy, b = y */
+  for (size_t i = lo; i < hi; i++) j->out[i] = j->b[i] > 0.0f ? j->a[i] : 0.0f;
+}
 void nn_relu_backward(float *dx, const float *dy, const float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  elem_job j = {dx, dy, y, 0, 0};
+  nn_parallel_for(n, ELEM_GRAIN, relu_backward_part, &j);
 }
 
+static void dropout_part(void *ctx, size_t lo, size_t hi) {
+  const elem_job *j = ctx;
+  const float scale = 1.0f / (1.0f - j->rate);
+  for (size_t i = lo; i < hi; i++) j->out[i] = nn_uniform(j->key, i) >= j->rate ? j->a[i] * scale : 0.0f;
+}
 void nn_dropout_forward(float *y, const float *x, size_t n, float rate, uint64_t key) {
-  const float scale = 1.0f / (1.0f - rate);
-  for (size_t i = 0; i < n; i++) y[i] = nn_uniform(key, i) >= rate ? x[i] * scale : 0.0f;
+  elem_job j = {y, x, NULL, rate, key};
+  nn_parallel_for(n, ELEM_GRAIN, dropout_part, &j);
 }
-
+/* The backward pass is the same masked scaling, applied to the gradient. */
 void nn_dropout_backward(float *dx, const float *dy, size_t n, float rate, uint64_t key) {
-  const float scale = 1.0f / (1.0f - rate);
-  for (size_t i = 0; i < n; i++) dx[i] = nn_uniform(key, i) >= rate ? dy[i] * scale : 0.0f;
+  elem_job j = {dx, dy, NULL, rate, key};
+  nn_parallel_for(n, ELEM_GRAIN, dropout_part, &j);
 }
 
 /* ---------------------------------------------------------------- losses */

@@ -43,6 +43,7 @@ static void free_batch_buffers(nn_model *m) {
   free(m->dbuf[1]);
   free(m->scratch);
   m->dbuf[0] = m->dbuf[1] = m->scratch = NULL;
+  m->dbuf_n[0] = m->dbuf_n[1] = 0;
   m->batch = 0;
 }
 
@@ -333,8 +334,8 @@ int nn_model_reserve(nn_model *m, int B) {
       if (s > scratch) scratch = s;
     }
   }
-  m->dbuf[0] = cm_xmalloc(sizeof(float) * act_max * B);
-  m->dbuf[1] = cm_xmalloc(sizeof(float) * act_max * B);
+  /* the gradient buffers grow on first use (nn_backward), to the sizes actually needed */
+  m->dbuf_n[0] = m->dbuf_n[1] = 0;
   m->scratch = scratch ? cm_xmalloc(sizeof(float) * scratch) : NULL;
   m->scratch_n = scratch;
   m->act_max = act_max;
@@ -344,6 +345,16 @@ int nn_model_reserve(nn_model *m, int B) {
 
 static uint64_t dropout_key(const nn_model *m, int layer, uint64_t step) {
   return nn_key(m->seed, NN_TAG_DROPOUT, (uint64_t)layer, step);
+}
+
+/* Gradient buffer k with room for n floats, grown (never shrunk) as needed. */
+static float *grad_buffer(nn_model *m, int k, size_t n) {
+  if (m->dbuf_n[k] < n) {
+    free(m->dbuf[k]);
+    m->dbuf[k] = cm_xmalloc(sizeof(float) * n);
+    m->dbuf_n[k] = n;
+  }
+  return m->dbuf[k];
 }
 
 float *nn_forward(nn_model *m, const float *x, int B, int training) {
@@ -393,7 +404,18 @@ void nn_backward(nn_model *m, const float *dout, float *dx) {
     nn_layer *l = &m->layers[i];
     const float *in = i ? m->layers[i - 1].out : m->input;
     const int need_dx = i > low || dx;
-    float *dst = (i == 0 && dx) ? dx : (cur == m->dbuf[0] ? m->dbuf[1] : m->dbuf[0]);
+    /* ReLU and dropout work in place on a gradient buffer of ours; the rest alternate
+     * between the two buffers (sized on first use: at 45x64x64 the largest gradient is 3 GB
+     * and only one buffer ever needs that size). */
+    const int in_place = (l->kind == NN_RELU || l->kind == NN_DROPOUT) &&
+                         (cur == m->dbuf[0] || cur == m->dbuf[1]) && !(i == 0 && dx);
+    float *dst;
+    if (i == 0 && dx)
+      dst = dx;
+    else if (in_place)
+      dst = (float *)cur;
+    else
+      dst = grad_buffer(m, cur == m->dbuf[0] ? 1 : 0, l->in_size * m->batch_used);
     float *dW = l->frozen ? NULL : m->grads + l->w_off;
     float *db = l->frozen ? NULL : m->grads + l->b_off;
     const float *W = m->params + l->w_off;

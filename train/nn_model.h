@@ -8,8 +8,8 @@
  *
  * Activations are kept per layer for the current batch (backward needs each layer's input);
  * ReLU works in place on its input and flatten is a view, so they cost nothing. Gradients
- * with respect to activations travel through two ping-pong buffers as large as the largest
- * activation.
+ * with respect to activations travel through two ping-pong buffers (ReLU and dropout update
+ * theirs in place).
  *
  * Layers are named. The architectures name the layers the transfer procedures address:
  * `DENSE_2`, `DENSE_1` (dense layers, their ReLU is the separate layer `DENSE_1_relu`) and
@@ -81,6 +81,7 @@ typedef struct {
   int last_training;        /* whether the last forward applied dropout */
   const float *input;       /* the batch of the last forward */
   float *dbuf[2];
+  size_t dbuf_n[2];
   float *scratch;
   size_t scratch_n;
   size_t act_max;

@@ -1,6 +1,8 @@
 /* The optimizer updates of nn_optim.h: one pass over each unfrozen layer's parameter range. */
 #include "nn_optim.h"
 
+#include "nn_threads.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -37,16 +39,30 @@ static void sgd_range(const nn_optimizer *o, float *p, const float *g, float *v,
   }
 }
 
-static void adam_range(const nn_optimizer *o, uint64_t t, float *p, const float *g, float *m1,
-                       float *m2, size_t n) {
-  const float b1 = o->beta1, b2 = o->beta2;
-  const float step = (float)(o->lr / (1.0 - pow(b1, (double)t)));
-  const float inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
-  for (size_t i = 0; i < n; i++) {
+typedef struct {
+  const nn_optimizer *o;
+  float step, inv_sqrt_bc2;
+  float *p, *m1, *m2;
+  const float *g;
+} adam_job;
+
+static void adam_part(void *ctx, size_t lo, size_t hi) {
+  const adam_job *j = ctx;
+  const float b1 = j->o->beta1, b2 = j->o->beta2, eps = j->o->eps;
+  float *p = j->p, *m1 = j->m1, *m2 = j->m2;
+  const float *g = j->g;
+  for (size_t i = lo; i < hi; i++) {
     m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
     m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
-    p[i] -= step * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + o->eps);
+    p[i] -= j->step * m1[i] / (sqrtf(m2[i]) * j->inv_sqrt_bc2 + eps);
   }
+}
+
+static void adam_range(const nn_optimizer *o, uint64_t t, float *p, const float *g, float *m1,
+                       float *m2, size_t n) {
+  adam_job j = {o, (float)(o->lr / (1.0 - pow(o->beta1, (double)t))),
+                (float)(1.0 / sqrt(1.0 - pow(o->beta2, (double)t))), p, m1, m2, g};
+  nn_parallel_for(n, 65536, adam_part, &j);
 }
 
 void nn_optim_step(const nn_optimizer *o, nn_model *m) {

@@ -10,7 +10,7 @@ engine's error, not PyTorch's). Layouts are the engine's: channels last, Keras k
 
 Whole models start from the engine's own Glorot initialisation and use its dropout masks:
 both come from the counter-based generator of train/nn_rng.h, reimplemented below, so no
-weights need to be stored. Large tensors are stored as 1024 sampled elements plus the sum and
+weights need to be stored. Large tensors are stored as 512 sampled elements plus the sum and
 the sum of absolute values of the whole tensor, which keeps the committed files small.
 
 File format (little-endian), a sequence after the magic b"CMTREF01":
@@ -30,7 +30,7 @@ M64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 TAG_INIT, TAG_DROPOUT = 1, 2
 SAMPLED_ABOVE = 4096
-SAMPLES = 1024
+SAMPLES = 512
 
 
 # ---------------------------------------------------------------- nn_rng.h in numpy
@@ -224,12 +224,17 @@ class Model:
         return x
 
 
-def model_reference(w, tag, spec, in_shape, seed, batch, n_classes, opt, steps, rng):
+def model_reference(w, tag, spec, in_shape, seed, batch, n_classes, opt, steps, rng, mse=False):
+    """Train `steps` steps from the engine's initial weights; with mse, the model's output is
+    regressed (Keras 'mse') onto random targets, as the knowledge-transfer student is."""
     model = Model(spec, in_shape, seed)
     x = rand(rng, batch, *in_shape).requires_grad_(True)
     labels = torch.tensor(rng.integers(0, n_classes, batch), dtype=torch.int64)
     w.put(tag + "/x", x, sample=False)
     w.put(tag + "/labels", labels.numpy().astype(np.int32))
+    if mse:
+        targets = rand(rng, batch, n_classes).abs()
+        w.put(tag + "/targets", targets, sample=False)
     params = list(model.params.values())
     losses = []
     for step in range(steps):
@@ -238,7 +243,7 @@ def model_reference(w, tag, spec, in_shape, seed, batch, n_classes, opt, steps, 
         if x.grad is not None:
             x.grad = None
         logits = model.forward(x, True, step)
-        loss = F.cross_entropy(logits, labels)
+        loss = F.mse_loss(logits, targets) if mse else F.cross_entropy(logits, labels)
         loss.backward()
         losses.append(loss.item())
         if step == 0:
@@ -338,6 +343,12 @@ def main():
     model_reference(w, "imu_sgd", imu_cnn_spec(7), (40, 12), 8, 4, 7, sgd, 4, rng)
     model_reference(w, "audio", audio_mlp_spec(7), (193,), 11, 4, 7, adam, 4, rng)
     model_reference(w, "video", video_spec((4, 6, 8, 8), 16, 5), (8, 16, 16, 2), 13, 2, 5, adam, 3, rng)
+    momentum = lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9)
+    model_reference(w, "imu_momentum", imu_cnn_spec(7), (40, 12), 14, 4, 7, momentum, 3, rng)
+    # the knowledge-transfer student: the audio MLP cut after DENSE_1, MSE onto 128 targets
+    student = audio_mlp_spec(7)
+    student = student[:[l[1] for l in student].index("DENSE_1") + 1]
+    model_reference(w, "audio_student", student, (193,), 15, 4, 128, adam, 3, rng, mse=True)
     w.close()
 
 

@@ -3,7 +3,8 @@
  * CNN and audio MLP at batch 4 and a reduced video C3D, in training mode (dropout masks from
  * nn_rng.h, replayed by make_reference.py): logits, loss, input gradient and every parameter
  * gradient of the first step, the losses of several Adam (or Nesterov SGD) steps and every
- * parameter after them, within 1e-4 relative error. Also the parameter counts of the study.
+ * parameter after them, within 1e-4 relative error; plain-momentum SGD; the transfer student
+ * (audio MLP cut at DENSE_1) under MSE. Also the parameter counts of the study.
  */
 #include <math.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static void expect_params(const char *tag, const char *prefix, const nn_model *m
   }
 }
 
-static void run_model(const char *tag, nn_model *m, nn_optimizer opt, int steps) {
+static void run_model_loss(const char *tag, nn_model *m, nn_optimizer opt, int steps, int mse) {
   char name[128];
   snprintf(name, sizeof name, "%s/x", tag);
   const ref_tensor *x = ref_get(R, name);
@@ -49,10 +50,16 @@ static void run_model(const char *tag, nn_model *m, nn_optimizer opt, int steps)
   size_t C = nn_output_size(m);
   assert_int_equal(x->n, (size_t)B * m->in_size);
   float *dlogits = malloc(sizeof(float) * B * C), *dx = malloc(sizeof(float) * x->n);
+  const float *targets = NULL;
+  if (mse) {
+    snprintf(name, sizeof name, "%s/targets", tag);
+    targets = ref_get(R, name)->f;
+  }
   float losses[16];
   for (int s = 0; s < steps; s++) {
     float *logits = nn_forward(m, x->f, B, 1);
-    losses[s] = (float)nn_softmax_xent(logits, labels, B, (int)C, dlogits, NULL);
+    losses[s] = mse ? (float)nn_mse(logits, targets, B, (int)C, dlogits)
+                    : (float)nn_softmax_xent(logits, labels, B, (int)C, dlogits, NULL);
     nn_backward(m, dlogits, s == 0 ? dx : NULL);
     if (s == 0) {
       expect(tag, "logits", logits, (size_t)B * C);
@@ -66,6 +73,10 @@ static void run_model(const char *tag, nn_model *m, nn_optimizer opt, int steps)
   expect(tag, "eval_logits", nn_forward(m, x->f, B, 0), (size_t)B * C);
   free(dlogits);
   free(dx);
+}
+
+static void run_model(const char *tag, nn_model *m, nn_optimizer opt, int steps) {
+  run_model_loss(tag, m, opt, steps, 0);
 }
 
 static void test_imu_cnn_adam(void **state) {
@@ -94,6 +105,22 @@ static void test_video_c3d_reduced_adam(void **state) {
   assert_non_null(m);
   run_model("video", m, nn_adam(1e-3f), 3);
   nn_model_free(m);
+}
+
+static void test_imu_cnn_momentum(void **state) {
+  nn_model *m = nn_arch_imu_cnn(40, 12, 7, 14);
+  run_model("imu_momentum", m, nn_sgd(0.01f, 0.9f, 0), 3);
+  nn_model_free(m);
+}
+
+/* The transfer student: the audio MLP cut at DENSE_1, regressed onto targets under MSE. */
+static void test_audio_student_mse(void **state) {
+  nn_model *full = nn_arch_audio_mlp(193, 7, 15);
+  nn_model *m = nn_model_cut(full, "DENSE_1");
+  assert_non_null(m);
+  run_model_loss("audio_student", m, nn_adam(1e-3f), 3, 1);
+  nn_model_free(m);
+  nn_model_free(full);
 }
 
 /* The study's sizes (DESIGN.md section 1: 57K, 0.8M, 4.6M), printed and checked. */
@@ -130,6 +157,8 @@ int main(void) {
       cmocka_unit_test(test_imu_cnn_nesterov),
       cmocka_unit_test(test_audio_mlp_adam),
       cmocka_unit_test(test_video_c3d_reduced_adam),
+      cmocka_unit_test(test_imu_cnn_momentum),
+      cmocka_unit_test(test_audio_student_mse),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,6 @@
+# `cmact sync` end to end on synthetic sessions (sessgen): alignment, the bad-input corpus,
+# determinism across thread counts, offset injection.
+add_library(sync_sessgen STATIC sessgen.c)
+target_link_libraries(sync_sessgen PUBLIC cmact_formats cmact_util PkgConfig::AVCODEC PkgConfig::AVUTIL m)
+cmact_test(test_sync_cmd SOURCES test_sync_cmd.c LIBS sync_sessgen cmact_formats TIMEOUT 600)
+cmact_test(test_sync_badinput SOURCES test_sync_badinput.c LIBS sync_sessgen cmact_formats TIMEOUT 600)

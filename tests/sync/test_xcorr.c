@@ -1,0 +1,94 @@
+/* Cross-correlation offsets: a known shift between two noisy views of the same irregular
+ * motion is recovered to within a grid step and marked confident; a periodic motion (whose
+ * correlation has equal peaks one period apart) and unrelated signals are marked not
+ * confident; too short an overlap is an error. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_util.h"
+#include "testutil.h"
+#include "xcorr.h"
+
+static uint64_t rs;
+static double urand(void) {
+  rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+  return (double)(rs >> 11) / 9007199254740992.0;
+}
+static double gauss(void) { return sqrt(-2 * log(1 - urand())) * cos(6.283185307179586 * urand()); }
+
+/* Motion energy: bursts at irregular times (steps of an uneven activity). */
+static double motion(double t, const double *ev, int ne, double period) {
+  double v = 0;
+  if (period > 0) return 1 + sin(6.283185307179586 * t / period);
+  for (int i = 0; i < ne; i++) v += exp(-(t - ev[i]) * (t - ev[i]) / (2 * 0.03 * 0.03));
+  return v;
+}
+
+static void run_case(double shift, double period, double noise, int related, cm_xcorr_result *r) {
+  enum { NA = 300, NB = 1000 }; /* 30 fps video, 100 Hz IMU over 10 s */
+  double ev[40], ev2[40];
+  for (int i = 0; i < 40; i++) ev[i] = urand() * 10, ev2[i] = urand() * 10;
+  static double ta[NA], va[NA], tb[NB], vb[NB];
+  for (int i = 0; i < NA; i++) ta[i] = i / 30.0, va[i] = motion(ta[i], ev, 40, period) + noise * gauss();
+  /* b's clock reads late by `shift`: its sample of true time t is stamped t + shift */
+  for (int i = 0; i < NB; i++) {
+    double t_true = i / 100.0;
+    tb[i] = t_true + shift;
+    vb[i] = motion(t_true, related ? ev : ev2, 40, period) + noise * gauss();
+  }
+  cm_xcorr_params p;
+  cm_xcorr_default_params(&p);
+  assert_int_equal(cm_xcorr_offset(ta, va, NA, tb, vb, NB, &p, r), 0);
+}
+
+static void test_recovers_shift(void **s) {
+  double shifts[] = {0.0, 0.137, -0.42, 0.8, -0.05};
+  for (int k = 0; k < 5; k++) {
+    rs = 1000 + k;
+    cm_xcorr_result r;
+    run_case(shifts[k], 0, 0.2, 1, &r);
+    assert_true(fabs(r.lag_s + shifts[k]) < 0.01);
+    assert_true(r.confident);
+    assert_true(fabs(r.lag_s + shifts[k]) <= r.uncertainty_s);
+  }
+}
+
+static void test_periodic_not_confident(void **s) {
+  rs = 77;
+  cm_xcorr_result r;
+  run_case(0.2, 0.5, 0.05, 1, &r);
+  assert_false(r.confident);
+  assert_true(r.peak_ratio < 1.15);
+}
+
+static void test_unrelated_not_confident(void **s) {
+  int confident = 0;
+  for (int k = 0; k < 10; k++) {
+    rs = 500 + k;
+    cm_xcorr_result r;
+    run_case(0.0, 0, 0.5, 0, &r);
+    confident += r.confident;
+  }
+  assert_true(confident <= 1);
+}
+
+static void test_short_overlap(void **s) {
+  double t[10], v[10];
+  for (int i = 0; i < 10; i++) t[i] = i * 0.1, v[i] = i;
+  cm_xcorr_params p;
+  cm_xcorr_default_params(&p);
+  cm_xcorr_result r;
+  assert_int_equal(cm_xcorr_offset(t, v, 10, t, v, 10, &p, &r), -1);
+  assert_non_null(strstr(cm_error(), "overlap"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_recovers_shift),
+      cmocka_unit_test(test_periodic_not_confident),
+      cmocka_unit_test(test_unrelated_not_confident),
+      cmocka_unit_test(test_short_overlap),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
