@@ -21,7 +21,7 @@ struct command {
 static const struct command commands[] = {
     {"simulate", cmd_simulate, "make simulated sessions (video, audio, wrist IMU) from a body model",
      "usage: cmact simulate --out DIR [--preset quick|cmactivity] [--seed N] [--threads N]\n"
-     "                      [--sessions N] [--schedules N] [--width W --height H] [--fps F]\n"
+     "                      [--sessions N] [--every K] [--schedules N] [--width W --height H] [--fps F]\n"
      "                      [--audio-rate 22050|44100|48000] [--imu-rate HZ] [--ntp-spread S]\n"
      "                      [--export-raw DIR]\n"
      "\n"
@@ -36,6 +36,7 @@ static const struct command commands[] = {
      "  --seed        random seed (default 1)\n"
      "  --threads     sessions made in parallel (default 2)\n"
      "  --sessions    make only the first N sessions of the preset\n"
+     "  --every K     make only every K-th session (a sample spread over the corpus)\n"
      "  --schedules   number of multi-activity sessions (walk, stairs, wash, run, ...)\n"
      "  --ntp-spread  bound of each host's NTP error in seconds (default 0.5)\n"
      "  --export-raw  also write the clips as a phone and wrist sensors would have left them:\n"
@@ -60,7 +61,8 @@ static const struct command commands[] = {
      "      udp:HOST:PORT[/SENSOR]          cmact IMU envelopes on a UDP port (phone app, gateway,\n"
      "                                      simulator, cmact imu-send)\n"
      "      tcp:HOST:PORT[/SENSOR]          the same from a bridge connecting over TCP\n"
-     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52)\n"},
+     "--rate HZ   BLE sample rate wanted for ACC and GYRO (nearest offered; default 52);\n"
+     "            also the nominal_rate attribute of network streams (the frames carry theirs)\n"},
     {"imu-send", cmd_imu_send, "play a synthetic wrist sensor over UDP/TCP (for testing capture)",
      "usage: cmact imu-send --to udp:HOST:PORT|tcp:HOST:PORT [--sensor ID] [--rate HZ]\n"
      "                      [--duration S] [--frame N] [--loss P] [--dup P] [--reorder P]\n"
@@ -130,7 +132,7 @@ static const struct command commands[] = {
      "  --imu-steps N         IMU steps per window (default 40)\n"
      "  --keep-straddling     keep windows across an activity change, labelled by majority\n"
      "  --no-refine           no cross-modal refinement (clock model only)\n"
-     "  --max-gap S           a hole longer than this drops the windows over it (default 0.25)\n"
+     "  --max-gap S           a hole longer than this drops the windows over it (default 0.5)\n"
      "  --inject-offset MOD=S shift stream MOD (video, audio, imu, imu_left, imu_right) by S seconds\n"
      "                        after alignment, on purpose (experiments on sync error)\n"
      "  --inject-drift MOD=PPM  the same as a drift, counted from the stream's first sample\n"

@@ -25,7 +25,7 @@ typedef struct {
   const sim_preset *ps;
   uint64_t seed;
   sim_output out;
-  int n;
+  int n, every;
   atomic_int next;
   atomic_int failed;
   pthread_mutex_t lock;
@@ -38,8 +38,9 @@ static void *worker(void *arg) {
   job *j = arg;
   for (;;) {
     if (atomic_load(&j->failed)) break;
-    int i = atomic_fetch_add(&j->next, 1);
-    if (i >= j->n) break;
+    int k = atomic_fetch_add(&j->next, 1);
+    if (k >= j->n) break;
+    int i = k * j->every; /* --every: a sample spread over the whole corpus */
     sim_plan p;
     sim_plan_make(j->ps, j->seed, i, &p);
     int rc = sim_session_write(&p, &j->out);
@@ -66,16 +67,16 @@ static int mkdir_p(const char *dir) {
   return 0;
 }
 
-static int write_manifest(const char *dir, const sim_preset *ps, uint64_t seed, int n,
+static int write_manifest(const char *dir, const sim_preset *ps, uint64_t seed, int n, int every,
                           double *minutes) {
   size_t cap = 256 + (size_t)n * 160, len = 0;
   char *buf = cm_xmalloc(cap);
   len += snprintf(buf + len, cap - len,
                   "session_id,camera_file,wrist_file,user,location,has_stairs,activity,duration_s\n");
   *minutes = 0;
-  for (int i = 0; i < n; i++) {
+  for (int k = 0; k < n; k++) {
     sim_plan p;
-    sim_plan_make(ps, seed, i, &p);
+    sim_plan_make(ps, seed, k * every, &p);
     double d = p.label_end_s - p.label_start_s;
     *minutes += d / 60;
     len += snprintf(buf + len, cap - len, "%s,%s_camera.h5,%s_wrist.h5,user%d,%s,%d,%s,%.3f\n",
@@ -92,7 +93,7 @@ static int write_manifest(const char *dir, const sim_preset *ps, uint64_t seed, 
 
 int cmd_simulate(int argc, char **argv) {
   const char *preset = "quick", *out = NULL, *export_dir = NULL;
-  long seed = 1, threads = 2, sessions = -1, schedules = -1, width = 0, height = 0, audio_rate = 0;
+  long seed = 1, threads = 2, sessions = -1, every = 1, schedules = -1, width = 0, height = 0, audio_rate = 0;
   double imu_rate = 0, fps = 0, spread = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -106,6 +107,7 @@ int cmd_simulate(int argc, char **argv) {
     else if (strcmp(a, "--seed") == 0) LONG(seed);
     else if (strcmp(a, "--threads") == 0) LONG(threads);
     else if (strcmp(a, "--sessions") == 0) LONG(sessions);
+    else if (strcmp(a, "--every") == 0) LONG(every);
     else if (strcmp(a, "--schedules") == 0) LONG(schedules);
     else if (strcmp(a, "--width") == 0) LONG(width);
     else if (strcmp(a, "--height") == 0) LONG(height);
@@ -149,7 +151,9 @@ int cmd_simulate(int argc, char **argv) {
     if (spread > 10) return cmact_help_exit("simulate", 1, "--ntp-spread must be 0..10 s");
     ps.ntp_spread_s = spread > 1e-4 ? spread : 1e-4;
   }
-  int n = ps.n_sessions;
+  if (every < 1 || every > 1000) return cmact_help_exit("simulate", 1, "--every must be 1..1000");
+  if (every > 1 && export_dir) return cmact_help_exit("simulate", 1, "--every cannot be used with --export-raw");
+  int n = (ps.n_sessions + (int)every - 1) / (int)every;
   if (sessions >= 0) {
     if (sessions == 0) return cmact_help_exit("simulate", 1, "--sessions must be at least 1");
     if (sessions < n) n = (int)sessions;
@@ -162,7 +166,7 @@ int cmd_simulate(int argc, char **argv) {
   if (!getenv("CMACT_CREATED_UTC")) setenv("CMACT_CREATED_UTC", "2018-03-05T09:00:00Z", 1);
   av_log_set_level(AV_LOG_ERROR);
   int64_t t_start = cm_monotonic_ns();
-  job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out, export_dir}, .n = n};
+  job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out, export_dir}, .n = n, .every = (int)every};
   atomic_init(&j.next, 0);
   atomic_init(&j.failed, 0);
   pthread_mutex_init(&j.lock, NULL);
@@ -176,7 +180,7 @@ int cmd_simulate(int argc, char **argv) {
   pthread_mutex_destroy(&j.lock);
   if (atomic_load(&j.failed)) return cm_fail(CM_EXIT_FAIL, "simulate", "%s", j.error);
   double minutes;
-  if (write_manifest(out, &ps, (uint64_t)seed, n, &minutes) < 0) return cm_fail_error("simulate");
+  if (write_manifest(out, &ps, (uint64_t)seed, n, (int)every, &minutes) < 0) return cm_fail_error("simulate");
   if (export_dir && sim_export_finish(export_dir, &ps, (uint64_t)seed, n) < 0)
     return cm_fail(CM_EXIT_FAIL, "simulate", "--export-raw: %s", cm_error());
   double wall = (cm_monotonic_ns() - t_start) / 1e9;

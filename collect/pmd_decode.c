@@ -349,6 +349,9 @@ static uint64_t add_round_half_even(uint64_t base, double d) {
 
 int cm_pmd_sample_times(uint64_t prev, uint64_t t, size_t n, double rate, uint64_t *out) {
   if (n == 0) return cm_set_error("PMD times: frame without samples");
+  /* 2^63 ns is 292 years after 2000; beyond it a time is garbage, and keeping below it keeps
+   * every offset computed here within int64/uint64 range */
+  if (t > (uint64_t)INT64_MAX) return cm_set_error("PMD times: frame time %llu is beyond 2^63-1 ns", (unsigned long long)t);
   if (prev == 0 && !(rate > 0))
     return cm_set_error("PMD times: no previous frame and no sample rate");
   if (prev != 0 && prev >= t)

@@ -142,7 +142,8 @@ long cm_pmd_decode_values(const cm_pmd_frame *f, float factor, cm_pmd_value *out
  * frame step = (t - prev) / n and the samples are at prev + step, ..., t; without one
  * step = 1e9 / rate counted back from t. Every time but the last is rounded to a whole ns
  * (half to even, as Polar's Android SDK); the last is t itself. -1 with cm_error() set when
- * neither prev nor rate is known, when prev >= t, or when a time would fall before the epoch. */
+ * neither prev nor rate is known, when prev >= t, when a time would fall before the epoch, or
+ * when t is beyond 2^63-1. */
 int cm_pmd_sample_times(uint64_t prev, uint64_t t, size_t n, double rate, uint64_t *out);
 
 /* The previous frame's time per (measurement, frame type & 0x7F), as the SDK keys it: raw and

@@ -38,7 +38,7 @@ void sync_opts_default(sync_opts *o) {
   o->video_size = 64;
   o->imu_steps = 40;
   o->refine = 1;
-  o->max_gap_s = 0.25;
+  o->max_gap_s = 0.5;
   o->step_min_s = 0.02;
   cm_xcorr_default_params(&o->xc);
 }
@@ -488,6 +488,16 @@ static cm_label_row *read_labels(sync_session *ss, cm_session **files, const syn
     skip(ss, "no labels");
     return NULL;
   }
+  /* Every host's file may carry the session's labels: the same interval twice is one label. */
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++) {
+    int dup = 0;
+    for (size_t j = 0; j < u && !dup; j++)
+      dup = all[j].start_ns == all[i].start_ns && all[j].end_ns == all[i].end_ns &&
+            strncmp(all[j].activity, all[i].activity, CM_LABEL_LEN) == 0;
+    if (!dup) all[u++] = all[i];
+  }
+  n = u;
   for (size_t i = 0; i < n; i++) {
     all[i].activity[CM_LABEL_LEN - 1] = 0;
     if (cm_split_class_index(o->split, all[i].activity) < 0) {

@@ -276,6 +276,8 @@ static void test_sample_times(void **st) {
   assert_int_equal(cm_pmd_sample_times(T + 1, T, 4, 52, t), -1);
   assert_int_equal(cm_pmd_sample_times(0, 1000, 4, 52, t), -1);
   assert_int_equal(cm_pmd_sample_times(0, T, 0, 52, t), -1);
+  assert_int_equal(cm_pmd_sample_times(1, 0x8000000000000000ULL, 2, 52, t), -1);
+  assert_int_equal(cm_pmd_sample_times(0, 0xFFFFFFFFFFFFFFFFULL, 2, 1e-9, t), -1);
 }
 
 static void test_control_point(void **st) {
