@@ -76,6 +76,7 @@ int imp_import_video(const imp_video_job *job, imp_video_result *res) {
     cm_session_info info = {job->session_id, job->user ? job->user : "", job->location ? job->location : "",
                             "import"};
     s = cm_session_create(part, &info, 1);
+    if (s) cm_session_set_manual_flush(s, 1); /* offline: the bytes must not depend on the machine's speed */
     if (!s) rc = -1;
   }
   if (rc == 0) rc = imp_media_declare(m, s, st);

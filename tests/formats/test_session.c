@@ -26,6 +26,8 @@ static void write_session(const char *path, int n_imu) {
   cm_session_info info = {"s001", "u1", "loc3", "camhost"};
   cm_session *s = cm_session_create(path, &info, 1);
   assert_non_null(s);
+  /* offline writing: byte-identical output must not depend on the machine's speed */
+  cm_session_set_manual_flush(s, 1);
   uint8_t extra[4] = {1, 2, 3, 4};
   cm_stream_desc v = {.name = "video", .kind = CM_STREAM_VIDEO, .nominal_rate = 29, .codec = "h264",
                       .width = 320, .height = 240, .time_base_num = 1, .time_base_den = 90000,
