@@ -5,6 +5,7 @@
  * (the same rule `cmact record --label` uses). The arithmetic is rec_labels.c; the rewrite is
  * cm_session_rewrite_labels().
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static int read_file(const char *path, int64_t *origin, cm_label_row **labels, s
   if (m->n_chrony > 0) {
     cm_chrony_row c;
     if (cm_session_read_chrony(s, 0, 1, &c) < 0) goto fail;
-    first += (int64_t)(c.current_correction * 1e9);
+    first += (int64_t)llround(c.current_correction * 1e9);
   }
   *origin = first;
   *n = (size_t)m->n_labels;

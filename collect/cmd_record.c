@@ -148,11 +148,18 @@ int cmd_record(int argc, char **argv) {
     /* Name the file once: the formats library's errors already start with it. */
     const char *why = cm_error();
     int named = strncmp(why, o.out_path, strlen(o.out_path)) == 0;
-    if (strcmp(s.ended_by, "write error") == 0)
-      return cm_fail(CM_EXIT_FAIL, "record",
-                     "%s%s%s; recording stopped after %.1f s, the file keeps everything up to "
-                     "its last flush",
-                     named ? "" : o.out_path, named ? "" : ": ", why, s.seconds);
+    if (strcmp(s.ended_by, "write error") == 0) {
+      cm_fail(CM_EXIT_FAIL, "record",
+              "%s%s%s; recording stopped after %.1f s, the file keeps everything up to its "
+              "last flush",
+              named ? "" : o.out_path, named ? "" : ": ", why, s.seconds);
+      /* After a failed write HDF5 may still hold the file open, and its exit-time cleanup
+       * would try to write to the full disk again (HDF5 1.10 has crashed doing so). The file
+       * already holds everything committed: end without that cleanup. */
+      fflush(stdout);
+      fflush(stderr);
+      _exit(CM_EXIT_FAIL);
+    }
     return cm_fail(CM_EXIT_FAIL, "record", "%s%s%s", named ? "" : o.out_path, named ? "" : ": ",
                    why);
   }

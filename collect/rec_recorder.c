@@ -40,7 +40,7 @@ typedef struct {
   double audio_peak;
   /* clock */
   int clock_unsynced; /* -1: not known yet */
-  double last_correction;
+  double first_correction, last_correction;
   int have_correction;
   int64_t next_chrony_ns;
   /* span of stored items, host time */
@@ -127,6 +127,7 @@ static int poll_chrony(recorder *r) {
   if (ok) {
     r->sum->chrony_answers++;
     if (cm_session_append_chrony(r->s, &row) < 0) return -1;
+    if (!r->have_correction) r->first_correction = row.current_correction;
     r->last_correction = row.current_correction;
     r->have_correction = 1;
   } else {
@@ -314,9 +315,11 @@ out:
   rec_capture_free(c);
   if (o->label && r.last_t_host > r.first_t_host) {
     /* Labels live in reference time: host time plus chronyd's correction (positive when the
-     * host clock is slow of NTP time). */
-    int64_t corr = r.have_correction ? (int64_t)llround(r.last_correction * 1e9) : 0;
-    cm_label_row l = {.start_ns = r.first_t_host + corr, .end_ns = r.last_t_host + corr};
+     * host clock is slow of NTP time), the first answer's at the start and the last one's at
+     * the end (cmact label counts relative times from the same start). */
+    int64_t c0 = r.have_correction ? (int64_t)llround(r.first_correction * 1e9) : 0;
+    int64_t c1 = r.have_correction ? (int64_t)llround(r.last_correction * 1e9) : 0;
+    cm_label_row l = {.start_ns = r.first_t_host + c0, .end_ns = r.last_t_host + c1};
     snprintf(l.activity, sizeof l.activity, "%s", o->label);
     if (cm_session_append_label(r.s, &l) < 0) rc = -1;
   }

@@ -28,7 +28,7 @@ static void test_pulseaudio_tone(void **state) {
     fail_msg("PulseAudio did not start");
   }
   const char *h5 = tu_path(dir, "pa.h5"), *wav = tu_path(dir, "tone.wav");
-  /* The known sound: 1.5 s of 1 kHz at half scale. */
+  /* The known sound: 1.5 s of 1 kHz at half scale; the recording runs until it has played. */
   assert_int_equal(tu_run(out, sizeof out,
                           "gst-launch-1.0 -q audiotestsrc freq=1000 volume=0.5 num-buffers=15 "
                           "samplesperbuffer=2205 ! audio/x-raw,format=S16LE,rate=22050,channels=1 ! "
@@ -37,10 +37,11 @@ static void test_pulseaudio_tone(void **state) {
                    0);
   int rc = tu_run(out, sizeof out,
                   "$CMACT record --no-video --audio 'pulsesrc device=nullsink.monitor' "
-                  "--audio-rate 22050 --audio-channels 1 --duration 3 --chrony-interval 0 "
+                  "--audio-rate 22050 --audio-channels 1 --chrony-interval 0 "
                   "--out '%s' > '%s/rec.log' 2>&1 & pid=$!; "
                   "for i in $(seq 100); do [ -f '%s' ] && break; sleep 0.05; done; sleep 0.3; "
-                  "paplay --device=nullsink '%s'; wait $pid; rc=$?; cat '%s/rec.log'; exit $rc",
+                  "paplay --device=nullsink '%s'; sleep 0.5; kill -INT $pid; wait $pid; rc=$?; "
+                  "cat '%s/rec.log'; exit $rc",
                   h5, dir, h5, wav, dir);
   rec_env_pulse_stop(dir);
   printf("%s", out);
