@@ -188,14 +188,11 @@ int cm_dataset_set_stats(cm_dataset *d, const char *name, const float *v, size_t
   snprintf(path, sizeof path, "/stats/%s", name);
   hsize_t dims = n;
   hid_t sp = H5Screate_simple(1, &dims, NULL);
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
   hid_t dcpl = h5u_dcpl_chunked(0, NULL);
-  hid_t ds = H5Dcreate2(d->file, path, H5T_IEEE_F32LE, sp, lcpl, dcpl, H5P_DEFAULT);
+  hid_t ds = h5u_make_parents(d->file, path) < 0 ? -1 : H5Dcreate2(d->file, path, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   int r = ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
-  H5Pclose(lcpl);
   H5Sclose(sp);
   return r ? cm_set_error("%s: cannot write %s", d->partial, path) : 0;
 }

@@ -29,6 +29,24 @@ hid_t h5u_dcpl_chunked(int rank, const hsize_t *chunk) {
   return p;
 }
 
+int h5u_make_parents(hid_t loc, const char *path) {
+  char part[512];
+  size_t n = strlen(path);
+  if (n >= sizeof part) return -1;
+  for (size_t i = 1; i < n; i++) {
+    if (path[i] != '/') continue;
+    memcpy(part, path, i);
+    part[i] = 0;
+    if (H5Lexists(loc, part, H5P_DEFAULT) > 0) continue;
+    hid_t gcpl = h5u_gcpl();
+    hid_t g = H5Gcreate2(loc, part, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    if (g < 0) return -1;
+    H5Gclose(g);
+  }
+  return 0;
+}
+
 hid_t h5u_str_type(size_t len) {
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, len);
@@ -205,10 +223,7 @@ int h5table_create(h5table *t, hid_t loc, const char *path, hid_t ftype, hid_t m
     H5Pset_shuffle(dcpl);
     H5Pset_deflate(dcpl, deflate);
   }
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
-  t->dset = H5Dcreate2(loc, path, ftype, sp, lcpl, dcpl, H5P_DEFAULT);
-  H5Pclose(lcpl);
+  t->dset = h5u_make_parents(loc, path) < 0 ? -1 : H5Dcreate2(loc, path, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   H5Pclose(dcpl);
   H5Sclose(sp);
   if (t->dset < 0) return cm_set_error("cannot create dataset %s", path);

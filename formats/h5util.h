@@ -25,6 +25,11 @@ void h5u_quiet(void);
 hid_t h5u_gcpl(void);
 hid_t h5u_dcpl_chunked(int rank, const hsize_t *chunk);
 
+/* Create every missing group on the way to `path` (its last component excluded) with time
+ * tracking off. HDF5's own "create intermediate groups" uses default properties, which stamp
+ * the creation time into the group and so break byte-identical output. */
+int h5u_make_parents(hid_t loc, const char *path);
+
 /* Attributes. */
 int h5u_attr_str(hid_t obj, const char *name, const char *value);
 int h5u_attr_f64(hid_t obj, const char *name, double v);

@@ -85,14 +85,11 @@ int cm_modelfile_put_tensor(cm_modelfile *m, const char *name, const int64_t *di
   hsize_t d[8];
   for (int i = 0; i < ndims; i++) d[i] = (hsize_t)dims[i];
   hid_t sp = H5Screate_simple(ndims, d, NULL);
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
   hid_t dcpl = h5u_dcpl_chunked(0, NULL);
-  hid_t ds = H5Dcreate2(m->file, path, H5T_IEEE_F32LE, sp, lcpl, dcpl, H5P_DEFAULT);
+  hid_t ds = h5u_make_parents(m->file, path) < 0 ? -1 : H5Dcreate2(m->file, path, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   int r = ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0;
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
-  H5Pclose(lcpl);
   H5Sclose(sp);
   return r ? cm_set_error("%s: cannot write tensor %s", m->partial, name) : 0;
 }

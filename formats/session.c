@@ -276,12 +276,10 @@ static hid_t truth_parent(cm_session *s, const char *name, const char **leaf) {
   *leaf = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
   *slash = 0;
   if (!h5u_exists(s->file, path)) {
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
+    if (h5u_make_parents(s->file, path) < 0) return -1;
     hid_t gcpl = h5u_gcpl();
-    hid_t g = H5Gcreate2(s->file, path, lcpl, gcpl, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(s->file, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
     H5Pclose(gcpl);
-    H5Pclose(lcpl);
     return g;
   }
   return H5Gopen2(s->file, path, H5P_DEFAULT);
