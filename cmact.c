@@ -163,7 +163,22 @@ static const struct command commands[] = {
      "state every --checkpoint-every epochs; --resume continues a killed run from it and ends on\n"
      "the same bits as an uninterrupted run (same --threads). --input picks a smaller video\n"
      "input (frames and side must divide the dataset's). Prints one line per epoch.\n"
-     "show prints the layers and parameter counts.\n"},
+     "show prints the layers and parameter counts.\n"
+     "\n"
+     "The RecycleML procedures (train/proc_cmd.c), each printing its test accuracy:\n"
+     "       cmact train teacher --modality video|audio|imu --data D --out T.h5 [--epochs 100]\n"
+     "       cmact train transfer --teacher T.h5 --student video|audio|imu --data D --out G.h5\n"
+     "                            [--epochs 500 (1000 for video->imu)]   (also prints PureTransfer)\n"
+     "       cmact train pure --teacher T.h5 --student G.h5 --data D [--out P.h5]\n"
+     "       cmact train limited --student G.h5 --data D --out L.h5 [--epochs 100] [--labels 500]\n"
+     "       cmact train scratch --modality M --data D --out S.h5 [--epochs 500] [--labels 500]\n"
+     "       common: [--seed 1] [--lr 1e-3] [--batch 128] [--val-fraction 0.1] [--patience 0]\n"
+     "               [--input FxSxSxC] [--overwrite]\n"
+     "transfer trains the student up to DENSE_1 with MSE on the teacher's DENSE_1 outputs over the\n"
+     "transfer split; pure = that student + the teacher's own ReLU and output layer; limited\n"
+     "freezes the student and trains a new output layer on --labels windows drawn from the\n"
+     "limited split; scratch trains the whole model on the same draw. Weights are chosen on a\n"
+     "validation part carved from the training data, never on the test split.\n"},
     {"validate", cmd_validate, "check cmact files against their schema and invariants",
      "usage: cmact validate [--quiet] FILE...\n"
      "\n"
@@ -191,6 +206,33 @@ static const struct command commands[] = {
      "row that was committed by a flush and dropping trailing rows that never were. The\n"
      "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
      "already closed is left untouched.\n"},
+    {"experiment", cmd_experiment, "run the study's experiments: Table 3, Fig. 3-5, the sync-error sweep",
+     "usage: cmact experiment table3|epochs|labels|related|sync-error --data DATASET.h5 --out DIR\n"
+     "                        [--runs 10] [--threads 2] [--seed 0] [--input FxSxSxC]\n"
+     "                        [--teacher-epochs 100] [--transfer-epochs 500] [--limited-epochs 100]\n"
+     "                        [--scratch-epochs 500] [--labels 500] [--batch 128] [--patience 0]\n"
+     "                        [--pair video-imu] [--label-counts 10,20,50,100,200,500,976]\n"
+     "                        [--sessions DIR --offsets -4,...,4 --sync-args 'ARGS' --cmact PATH]\n"
+     "\n"
+     "  table3      the four transfers (video->audio, video->IMU, IMU->video, IMU->audio):\n"
+     "              teacher, PureTransfer, Transfer+LimitedTrain, Scratch, mean and sd over runs,\n"
+     "              Welch's t-test against scratch, the paper's numbers beside ours\n"
+     "  epochs      the same runs, with test accuracy per epoch (Fig. 3)\n"
+     "  labels      accuracy against the number of labelled windows (Fig. 4), for --pair\n"
+     "  related     video teacher with 7 classes -> IMU with 5 classes on the personalisation\n"
+     "              splits (Fig. 5)\n"
+     "  sync-error  runs `cmact sync --inject-offset STUDENT=S` on --sessions for each offset and\n"
+     "              measures PureTransfer and Transfer+LimitedTrain against the offset\n"
+     "Writes DIR/NAME.md (also printed), NAME.csv, NAME.json and figures (PNG and SVG). Runs go in\n"
+     "parallel on --threads, each with single-threaded BLAS; results do not depend on --threads.\n"
+     "Model selection uses a validation part of each procedure's training data, never the test\n"
+     "split; every report states the input sizes used.\n"},
+    {"demo", cmd_demo, "the end-to-end demo: simulate, sync, train, transfer, sweep, plots",
+     "usage: cmact demo --out DIR [--threads 2] [--runs 2]\n"
+     "\n"
+     "Simulates a small corpus, builds the dataset with `cmact sync`, trains the teachers, runs\n"
+     "the four transfers and a reduced sync-error sweep at reduced scale, prints the table and\n"
+     "writes the plots under DIR. Steps whose command is not built in say so and are skipped.\n"},
     {"simulate-probe", cmd_simulate_probe, "check the simulated world's difficulty with simple probes",
      "usage: cmact simulate-probe [--sessions N] [--seed N] [--threads N] [--width W --height H]\n"
      "                            [--json FILE]\n"

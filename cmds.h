@@ -19,6 +19,8 @@ int cmd_export(int argc, char **argv);
 int cmd_features(int argc, char **argv); /* features/cmd_features.c */
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_experiment(int argc, char **argv); /* train/cmd_experiment.c */
+int cmd_demo(int argc, char **argv);       /* train/cmd_demo.c */
 
 
 

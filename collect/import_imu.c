@@ -17,7 +17,8 @@
  * stamps. A row is made per accelerometer sample, keeping that sample's time as t_device_ns;
  * its gyro columns are the gyro signal linearly interpolated at that time. When both sensors
  * share stamps (the usual case for one IMU chip, and the simulator's export), every row's gyro
- * values are a gyro sample taken unchanged (no arithmetic at all), so nothing is altered.
+ * values are a gyro sample taken unchanged (no arithmetic at all), so nothing is altered; runs
+ * of equal stamps (all samples of one radio frame stamped at its arrival) pair in file order.
  */
 #include <errno.h>
 #include <math.h>
@@ -332,7 +333,14 @@ int imp_merge_span(const imp_table *acc, const imp_table *gyro, int64_t t0, int6
     float *gv = out + 6 * i + 3;
     double dist;
     if (g < gyro->n && gyro->t_ns[g] == t) {
-      memcpy(gv, gyro->xyz + 3 * g, 3 * sizeof *gv);
+      /* Loggers stamp every sample of a radio frame with the frame's arrival, so runs of
+       * equal stamps are common; the k-th acc row of a run pairs with the k-th gyro row of
+       * the run with that stamp (the last one when the gyro run is shorter). */
+      size_t k = 0;
+      while (alo + i - k > 0 && acc->t_ns[alo + i - k - 1] == t) k++;
+      size_t gk = g;
+      while (k > 0 && gk + 1 < gyro->n && gyro->t_ns[gk + 1] == t) gk++, k--;
+      memcpy(gv, gyro->xyz + 3 * gk, 3 * sizeof *gv);
       st->n_exact++;
       dist = 0;
     } else if (g == 0) {

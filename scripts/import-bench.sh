@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 RAW=$W/raw
 if "$CMACT" simulate --help 2>/dev/null | grep -q -- --export-raw; then
   SRC="simulator export, cmactivity preset, $N sessions"
-  "$CMACT" simulate --preset cmactivity --n "$N" --out "$W/sim" --export-raw "$RAW" >/dev/null
+  "$CMACT" simulate --preset cmactivity --sessions "$N" --out "$W/sim" --export-raw "$RAW" >/dev/null
 else
   SRC="stand-in ffmpeg corpus shaped like the cmactivity preset, $N sessions"
   mkdir -p "$RAW"/{raw3,raw4,raw11,raw12} "$RAW/walk"

@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libsndfile1-dev libbluetooth-dev libhdf5-dev hdf5-tools libopenblas-dev libfftw3-dev
-  libcjson-dev libcairo2-dev libcmocka-dev zlib1g-dev
+  libcjson-dev libcairo2-dev libfontconfig-dev libcmocka-dev zlib1g-dev
   chrony pulseaudio pulseaudio-utils
   python3-h5py python3-numpy
 )

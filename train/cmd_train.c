@@ -18,6 +18,7 @@
 #include "nn_data.h"
 #include "nn_fit.h"
 #include "nn_io.h"
+#include "proc.h"
 
 static int need_value(int i, int argc, const char *opt) {
   if (i + 1 >= argc) return cmact_help_exit("train", 1, "option '%s' needs a value", opt);
@@ -174,5 +175,6 @@ int cmd_train(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("train", 1, "which action? (fit, show)");
   if (strcmp(argv[1], "fit") == 0) return train_fit(argc - 1, argv + 1);
   if (strcmp(argv[1], "show") == 0) return train_show(argc - 1, argv + 1);
+  if (proc_cmd_is_action(argv[1])) return proc_cmd_train(argc - 1, argv + 1); /* proc_cmd.c */
   return cmact_help_exit("train", 1, "unknown action '%s' (expected fit or show)", argv[1]);
 }

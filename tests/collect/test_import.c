@@ -527,6 +527,37 @@ static void test_generic_csv(void **st) {
   assert_int_equal(td, T_CREATION_NS);
   assert_true(x[0] == 100.5f && x[1] == -100.0f && x[2] == 200.0f && x[3] == 0.0f);
   cm_session_close(s);
+  /* runs of equal stamps (a radio frame's samples stamped at arrival) pair acc and gyro rows
+   * in file order */
+  imp_table a = {0}, g = {0}; /* two frames of 5 samples each */
+  const char *pa = tu_path(dir, "frames_acc.csv"), *pg = tu_path(dir, "frames_gyr.csv");
+  FILE *fa = fopen(pa, "w"), *fg = fopen(pg, "w");
+  for (int i = 0; i < 10; i++) {
+    fprintf(fa, "%lld,0,%d,0,0\n", (long long)(T_CREATION_S * 1000 + (i / 5) * 200), i);
+    fprintf(fg, "%lld,0,%d,0,0\n", (long long)(T_CREATION_S * 1000 + (i / 5) * 200), 100 + i);
+  }
+  fclose(fa);
+  fclose(fg);
+  imp_columns c;
+  imp_columns_cmactivity(&c);
+  assert_int_equal(imp_table_load(&a, pa, &c, 1000000LL), 0);
+  assert_int_equal(imp_table_load(&g, pg, &c, 1000000LL), 0);
+  imp_table_sort(&a);
+  imp_table_sort(&g);
+  float *x6;
+  int64_t *tt;
+  imp_merge_stats ms;
+  assert_int_equal(imp_merge_span(&a, &g, T_CREATION_NS + 200000000LL, T_CREATION_NS + 1000000000LL, &x6, &tt, &ms), 0);
+  assert_int_equal(ms.n, 5);
+  for (int r = 0; r < 5; r++) {
+    assert_true(x6[6 * r] == (float)(5 + r));
+    assert_true(x6[6 * r + 3] == (float)(105 + r));
+  }
+  assert_int_equal(ms.n_exact, 5);
+  free(x6);
+  free(tt);
+  imp_table_free(&a);
+  imp_table_free(&g);
   /* a named column that is not in the header */
   rc = tu_run(out, sizeof out, "$CMACT import video '%s/clip.mp4' --out '%s' --overwrite --imu phone=%s,%s --columns t=time,x=ax,y=ay,z=az",
               dir, h5, p, p);

@@ -1,0 +1,72 @@
+/*
+ * `cmact experiment table3|epochs|labels|related|sync-error`: the study's protocol on a dataset
+ * file (see exp.h). Options set the procedures' epochs and sizes; the defaults are the study's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_util.h"
+#include "cmds.h"
+#include "exp.h"
+
+static int int_opt(const char *k, const char *v, int lo, int *out) {
+  long n;
+  if (cm_parse_long(v, k, &n) < 0 || n < lo || n > 100000000)
+    return cmact_help_exit("experiment", 1, "%s '%s' must be an integer >= %d", k, v, lo);
+  *out = (int)n;
+  return 0;
+}
+
+int cmd_experiment(int argc, char **argv) {
+  if (argc < 2) return cmact_help_exit("experiment", 1, "which experiment? (table3, epochs, labels, related, sync-error)");
+  const char *which = argv[1];
+  exp_opts o = exp_opts_default();
+  o.log = stdout;
+  int seed = 0;
+  for (int i = 2; i < argc; i++) {
+    const char *k = argv[i];
+    if (i + 1 >= argc) return cmact_help_exit("experiment", 1, "option '%s' needs a value", k);
+    const char *v = argv[++i];
+    int rc = 0;
+    if (!strcmp(k, "--data")) o.data = v;
+    else if (!strcmp(k, "--out")) o.out = v;
+    else if (!strcmp(k, "--input")) o.video_input = v;
+    else if (!strcmp(k, "--pair")) o.pair = v;
+    else if (!strcmp(k, "--label-counts")) o.label_counts = v;
+    else if (!strcmp(k, "--sessions")) o.sessions = v;
+    else if (!strcmp(k, "--offsets")) o.offsets = v;
+    else if (!strcmp(k, "--sync-args")) o.sync_args = v;
+    else if (!strcmp(k, "--cmact")) o.cmact = v;
+    else if (!strcmp(k, "--runs")) rc = int_opt(k, v, 1, &o.runs);
+    else if (!strcmp(k, "--threads")) rc = int_opt(k, v, 1, &o.threads);
+    else if (!strcmp(k, "--seed")) rc = int_opt(k, v, 0, &seed);
+    else if (!strcmp(k, "--teacher-epochs")) rc = int_opt(k, v, 1, &o.cfg.teacher_epochs);
+    else if (!strcmp(k, "--transfer-epochs")) rc = int_opt(k, v, 1, &o.cfg.transfer_epochs);
+    else if (!strcmp(k, "--limited-epochs")) rc = int_opt(k, v, 1, &o.cfg.limited_epochs);
+    else if (!strcmp(k, "--scratch-epochs")) rc = int_opt(k, v, 1, &o.cfg.scratch_epochs);
+    else if (!strcmp(k, "--labels")) rc = int_opt(k, v, 1, &o.cfg.limit_n);
+    else if (!strcmp(k, "--batch")) rc = int_opt(k, v, 1, &o.cfg.batch);
+    else if (!strcmp(k, "--patience")) rc = int_opt(k, v, 0, &o.cfg.patience);
+    else return cmact_help_exit("experiment", 1, "unknown option '%s'", k);
+    if (rc) return rc;
+  }
+  o.seed = (uint64_t)seed;
+  if (!o.data) return cmact_help_exit("experiment", 1, "--data is required");
+  if (!o.out) return cmact_help_exit("experiment", 1, "--out is required");
+  int64_t t0 = cm_monotonic_ns();
+  int rc;
+  if (!strcmp(which, "table3")) rc = exp_table3(&o, 0);
+  else if (!strcmp(which, "epochs")) rc = exp_table3(&o, 1);
+  else if (!strcmp(which, "labels")) rc = exp_labels(&o);
+  else if (!strcmp(which, "related")) rc = exp_related(&o);
+  else if (!strcmp(which, "sync-error")) {
+    if (!o.sessions) return cmact_help_exit("experiment", 1, "sync-error needs --sessions FOLDER");
+    rc = exp_sync_error(&o);
+  } else
+    return cmact_help_exit("experiment", 1, "unknown experiment '%s' (table3, epochs, labels, related, sync-error)", which);
+  if (rc < 0) return cm_fail_error("experiment");
+  printf("experiment %s: %.1f s wall on %d threads; files in %s\n", which,
+         (double)(cm_monotonic_ns() - t0) * 1e-9, o.threads, o.out);
+  return CM_EXIT_OK;
+}
