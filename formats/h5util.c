@@ -368,6 +368,11 @@ hid_t h5u_open_read(const char *path, int *unfinished) {
   if (f < 0) {
     /* A SWMR file whose writer is gone (or still running) keeps its status flags set and
      * opens only as a SWMR reader. */
+    /* HDF5 retries a metadata read whose checksum fails (the writer may be mid-flush),
+     * doubling its sleep from 1 ns each time, 100 times by default: on a corrupted file that
+     * is 2^100 ns, a hang (found by fuzz_formats_read). 24 attempts wait at most ~34 ms in
+     * all, far longer than a writer's flush of a few metadata blocks takes. */
+    H5Pset_metadata_read_attempts(fapl, 24);
     f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (f >= 0) *unfinished = 1;
   }

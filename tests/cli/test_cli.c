@@ -22,10 +22,21 @@ static void test_usage_errors(void **state) {
   assert_int_equal(tu_run(out, sizeof out, "$CMACT help no-such-command"), 2);
 }
 
+/* A corrupted SWMR file whose metadata checksums fail: HDF5's default retry loop (100 attempts,
+ * doubling sleeps) hung here for ever; the reader must answer with one line, quickly. */
+static void test_corrupted_swmr_file_fails_fast(void **state) {
+  int rc = tu_run(out, sizeof out,
+                  "timeout 60 $CMACT validate '%s/tests/fuzz/corpus/formats/swmr-checksum-retry-hang.h5'",
+                  CMACT_SRC);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "swmr-checksum-retry-hang.h5"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_help_and_version),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_corrupted_swmr_file_fails_fast),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
