@@ -41,6 +41,10 @@ void sync_opts_default(sync_opts *o) {
   o->max_gap_s = 0.5;
   o->step_min_s = 0.02;
   cm_xcorr_default_params(&o->xc);
+  o->wrist_max_lag_s = 1.5;
+  o->wrist_min_corr = 0.07;
+  o->wrist_confident_corr = 0.12;
+  o->cue_bias_s = 0.05;
 }
 
 static int skip(sync_session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -246,7 +250,11 @@ static int video_energy(sync_session *ss, cm_session *f, signal *out) {
   return r < 0 ? -1 : 0;
 }
 
-static int imu_energy(sync_session *ss, cm_session *f, int role, signal *out) {
+/* Wrist cues on the reference timeline (seconds from the camera's first frame): the
+ * acceleration magnitude |acc| (gravity included: its mean goes in the high-pass), and the
+ * dynamic acceleration magnitude, each axis less its centred 1 s moving mean (gravity and slow
+ * turns out), whose peaks are the jolts of landings. */
+static int imu_cues(sync_session *ss, cm_session *f, int role, signal *acc, signal *dyn) {
   sync_stream *s = &ss->st[role];
   int64_t n = s->info.count;
   float *x = cm_xmalloc((size_t)n * 6 * sizeof *x);
@@ -256,13 +264,33 @@ static int imu_energy(sync_session *ss, cm_session *f, int role, signal *out) {
     return -1;
   }
   int has_device = td[n - 1] != td[0];
-  out->t = cm_xmalloc((size_t)n * sizeof *out->t), out->v = cm_xmalloc((size_t)n * sizeof *out->v);
-  out->n = (size_t)n;
+  signal *all[2] = {acc, dyn};
+  for (int k = 0; k < 2; k++) all[k]->t = cm_xmalloc((size_t)n * sizeof(double)), all[k]->v = cm_xmalloc((size_t)n * sizeof(double));
   for (int64_t i = 0; i < n; i++) {
     int64_t tr = sync_stream_to_ref_clock(ss, role, has_device ? td[i] : th[i]);
-    out->t[i] = (double)(tr - ss->st[SR_VIDEO].ref_first_ns) * 1e-9;
+    double t = (double)(tr - ss->st[SR_VIDEO].ref_first_ns) * 1e-9;
     const float *a = x + 6 * i;
-    out->v[i] = sqrt((double)a[0] * a[0] + (double)a[1] * a[1] + (double)a[2] * a[2]);
+    acc->t[acc->n] = t, acc->v[acc->n++] = sqrt((double)a[0] * a[0] + (double)a[1] * a[1] + (double)a[2] * a[2]);
+  }
+  /* dynamic acceleration: each axis minus its centred 1 s moving mean, then the magnitude */
+  {
+    double rate = s->info.nominal_rate > 0 ? s->info.nominal_rate : 25;
+    int64_t h = (int64_t)(0.5 * rate);
+    double cum[3] = {0, 0, 0};
+    double *pre = cm_xmalloc((size_t)(n + 1) * 3 * sizeof *pre);
+    pre[0] = pre[1] = pre[2] = 0;
+    for (int64_t i = 0; i < n; i++)
+      for (int c = 0; c < 3; c++) cum[c] += x[6 * i + c], pre[3 * (i + 1) + c] = cum[c];
+    for (int64_t i = 0; i < n; i++) {
+      int64_t lo = i >= h ? i - h : 0, hi = i + h + 1 < n ? i + h + 1 : n;
+      double m2 = 0;
+      for (int c = 0; c < 3; c++) {
+        double d = x[6 * i + c] - (pre[3 * hi + c] - pre[3 * lo + c]) / (double)(hi - lo);
+        m2 += d * d;
+      }
+      dyn->t[dyn->n] = acc->t[i], dyn->v[dyn->n++] = sqrt(m2);
+    }
+    free(pre);
   }
   free(x), free(td), free(th);
   return 0;
@@ -302,41 +330,109 @@ static int audio_onsets(sync_session *ss, cm_session *f, signal *out) {
   return 0;
 }
 
-/* Uncertainty of a stream relative to the camera from the clock model alone. */
-static double clock_rel_unc(const sync_session *ss, int role) {
-  const sync_stream *s = &ss->st[role], *v = &ss->st[SR_VIDEO];
+/* Uncertainty of stream `role` relative to stream `other` from the clock model alone: both
+ * fits, plus both hosts' chrony bounds when they are on different hosts. */
+static double clock_rel_unc_to(const sync_session *ss, int role, int other) {
+  const sync_stream *s = &ss->st[role], *v = &ss->st[other];
   double u = s->fit.uncertainty_s + v->fit.uncertainty_s;
   if (s->file != v->file) u += s->chrony_unc_s + v->chrony_unc_s;
   return u;
 }
+static double clock_rel_unc(const sync_session *ss, int role) { return clock_rel_unc_to(ss, role, SR_VIDEO); }
 
-static void refine(sync_session *ss, cm_session **files, const sync_opts *o) {
-  signal ve = {0};
-  if (video_energy(ss, files[ss->st[SR_VIDEO].file], &ve)) {
-    signal_free(&ve);
-    return; /* no refinement; reported as not tried */
+/* The microphone against the camera, when they are on different hosts: frame-difference
+ * energy against the onset envelope, applied only when confident. */
+static void refine_audio(sync_session *ss, cm_session **files, const sync_opts *o, const signal *ve, const signal *au) {
+  sync_stream *s = &ss->st[SR_AUDIO];
+  cm_xcorr_params p = o->xc;
+  double lag = 3 * clock_rel_unc(ss, SR_AUDIO) + 0.1;
+  p.max_lag_s = lag < 0.25 ? 0.25 : lag > o->xc.max_lag_s ? o->xc.max_lag_s : lag;
+  if (cm_xcorr_offset(ve->t, ve->v, ve->n, au->t, au->v, au->n, &p, &s->xc) == 0) {
+    s->refine_tried = 1;
+    if (s->xc.confident) s->refine_s = s->xc.lag_s, s->refine_applied = 1;
   }
-  for (int role = SR_AUDIO; role < SR_COUNT; role++) {
-    sync_stream *s = &ss->st[role];
-    /* The microphone shares the camera's clock when they are on one host. */
-    if (role == SR_AUDIO && s->file == ss->st[SR_VIDEO].file) continue;
-    signal sg = {0};
-    int rc = role == SR_AUDIO ? audio_onsets(ss, files[s->file], &sg) : imu_energy(ss, files[s->file], role, &sg);
-    if (rc == 0) {
-      cm_xcorr_params p = o->xc;
-      double lag = 3 * clock_rel_unc(ss, role) + 0.1;
-      p.max_lag_s = lag < 0.25 ? 0.25 : lag > o->xc.max_lag_s ? o->xc.max_lag_s : lag;
-      if (cm_xcorr_offset(ve.t, ve.v, ve.n, sg.t, sg.v, sg.n, &p, &s->xc) == 0) {
-        s->refine_tried = 1;
-        if (s->xc.confident) {
-          s->refine_s = s->xc.lag_s;
-          s->refine_applied = 1;
-        }
+}
+
+/* The wrists against the microphone (see the file comment of xcorr.h and docs/design.md, Sync):
+ * the sharp sounds of the body (foot impacts, landings, claps) against the wrist's acceleration
+ * magnitude and its dynamic part (each axis less its 1 s mean), whose peaks fall on those
+ * impacts (arms at the end of their swing at heel strike; the jolt of a landing). The four
+ * curves (2 cues x 2 wrists, when both wrists are on one host and so share one error) are
+ * averaged before the peak is picked; the search spans the clock model's relative bound. The
+ * best peak is applied when its correlation reaches wrist_min_corr (there are impacts to see;
+ * hand washing has none). It is "confident" when its correlation reaches wrist_confident_corr
+ * and no other peak comes within alias_ratio of it (periodic motion leaves several a period
+ * apart; the best one is usually, not always, the true one). Stated uncertainty: when
+ * confident, the main lobe + cue_bias_s; otherwise what the clock model guarantees, its bound
+ * plus the shift applied, so an aliased or noisy peak can never make the statement false. */
+static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au) {
+  signal acc[2] = {{0}}, dyn[2] = {{0}};
+  int ok[2];
+  for (int w = 0; w < 2; w++) ok[w] = imu_cues(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, &acc[w], &dyn[w]) == 0;
+  int shared = ss->st[SR_IMU_R].file == ss->st[SR_IMU_L].file && ok[0] && ok[1];
+  double span = au->n ? au->t[au->n - 1] - au->t[0] : 0;
+  for (int w = 0; w < 2; w++) {
+    if (!ok[w] || (shared && w == 1)) continue;
+    int role = SR_IMU_R + w;
+    double bound = clock_rel_unc_to(ss, role, SR_AUDIO);
+    if (shared) bound = fmax(bound, clock_rel_unc_to(ss, SR_IMU_L, SR_AUDIO));
+    cm_xcorr_params p = o->xc;
+    p.max_lag_s = fmin(bound + 0.05, fmin(o->wrist_max_lag_s, (span - p.hp_window_s) / 2 - 0.05));
+    if (p.max_lag_s < 0.1) continue;
+    size_t nl = 2 * (size_t)ceil(p.max_lag_s * p.grid_hz) + 1, k = 0;
+    double *c = cm_xcalloc(nl, sizeof *c), *cw = cm_xmalloc(nl * sizeof *cw);
+    int n_curves = 0, bad = 0;
+    for (int x = w; x <= (shared ? 1 : w) && !bad; x++) {
+      const signal *cue[2] = {&acc[x], &dyn[x]};
+      for (int q = 0; q < 2 && !bad; q++) {
+        if (cm_xcorr_curve(au->t, au->v, au->n, cue[q]->t, cue[q]->v, cue[q]->n, &p, cw, &k, NULL)) bad = 1;
+        for (size_t i = 0; !bad && i < nl; i++) c[i] += cw[i];
+        n_curves++;
       }
     }
-    signal_free(&sg);
+    if (!bad) {
+      for (size_t i = 0; i < nl; i++) c[i] /= n_curves;
+      cm_xcorr_result r;
+      memset(&r, 0, sizeof r);
+      r.overlap_s = span;
+      cm_xcorr_pick(c, nl, &p, &r);
+      /* relative to the camera: the microphone's own refinement and uncertainty come on top */
+      const sync_stream *a = &ss->st[SR_AUDIO];
+      double a_shift = a->refine_s, a_unc = 0;
+      if (a->file != ss->st[SR_VIDEO].file) a_unc = a->refine_applied ? a->xc.uncertainty_s : clock_rel_unc(ss, SR_AUDIO);
+      r.lag_s += a_shift;
+      /* The truth is near the peak or near one of its near-equal rivals, and (clock model)
+       * within its bound of the clock estimate, so within that bound plus the shift of it. */
+      r.confident = r.corr >= o->wrist_confident_corr && r.n_alias == 0;
+      double via_clock = fmax(clock_rel_unc(ss, SR_IMU_R), clock_rel_unc(ss, SR_IMU_L)) + fabs(r.lag_s);
+      r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
+      int apply = r.corr >= o->wrist_min_corr;
+      for (int x = w; x <= (shared ? 1 : w); x++) {
+        sync_stream *s = &ss->st[SR_IMU_R + x];
+        s->xc = r;
+        s->refine_tried = 1;
+        if (apply) s->refine_s = r.lag_s, s->refine_applied = 1;
+      }
+    }
+    free(c), free(cw);
   }
-  signal_free(&ve);
+  for (int w = 0; w < 2; w++) signal_free(&acc[w]), signal_free(&dyn[w]);
+}
+
+static void refine(sync_session *ss, cm_session **files, const sync_opts *o) {
+  signal au = {0};
+  if (audio_onsets(ss, files[ss->st[SR_AUDIO].file], &au)) {
+    signal_free(&au);
+    return; /* no refinement; reported as not tried */
+  }
+  /* The microphone shares the camera's clock when they are on one host. */
+  if (ss->st[SR_AUDIO].file != ss->st[SR_VIDEO].file) {
+    signal ve = {0};
+    if (video_energy(ss, files[ss->st[SR_VIDEO].file], &ve) == 0) refine_audio(ss, files, o, &ve, &au);
+    signal_free(&ve);
+  }
+  refine_wrists(ss, files, o, &au);
+  signal_free(&au);
 }
 
 /* ---- step 6: holes ---- */

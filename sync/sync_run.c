@@ -230,6 +230,9 @@ static cJSON *session_json(const sync_session *ss) {
       cJSON_AddNumberToObject(rf, "corr", s->xc.corr);
       cJSON_AddNumberToObject(rf, "psr", s->xc.psr);
       cJSON_AddNumberToObject(rf, "peak_ratio", s->xc.peak_ratio);
+      cJSON_AddBoolToObject(rf, "confident", s->xc.confident);
+      cJSON_AddNumberToObject(rf, "rival_peaks", s->xc.n_alias);
+      cJSON_AddNumberToObject(rf, "rival_spread_s", s->xc.alias_spread_s);
       cJSON_AddNumberToObject(rf, "uncertainty_s", s->xc.uncertainty_s);
     }
     if (s->inject_offset_s != 0 || s->inject_drift_ppm != 0) {
@@ -258,12 +261,16 @@ static int cmp_double(const void *a, const void *b) {
 static void truth_summary(run_state *r, FILE *t, cJSON *summary) {
   double *with = cm_xmalloc((r->n_ss + 1) * sizeof *with), *without = cm_xmalloc((r->n_ss + 1) * sizeof *without);
   size_t n = 0;
-  int64_t n_win = 0, covered = 0;
+  int64_t n_win = 0, covered = 0, n_narrow = 0, covered_narrow = 0;
   for (size_t i = 0; i < r->n_ss; i++) {
     const sync_session *ss = &r->ss[i];
     if (ss->skipped || !ss->has_truth) continue;
     with[n] = ss->truth_rel_err_s, without[n++] = ss->truth_err_norefine_s;
-    for (int64_t w = 0; w < ss->n_win; w++) n_win++, covered += ss->win_truth_err[w] <= ss->win[w].uncertainty_s;
+    for (int64_t w = 0; w < ss->n_win; w++) {
+      int ok = ss->win_truth_err[w] <= ss->win[w].uncertainty_s;
+      n_win++, covered += ok;
+      if (ss->win[w].uncertainty_s <= 0.1) n_narrow++, covered_narrow += ok;
+    }
   }
   if (n == 0) {
     free(with), free(without);
@@ -295,13 +302,18 @@ static void truth_summary(run_state *r, FILE *t, cJSON *summary) {
   double cov = n_win ? (double)covered / (double)n_win : 0;
   fprintf(t, "  stated window uncertainty covers the true error in %.1f%% of %lld windows\n", 100 * cov, (long long)n_win);
   cJSON_AddNumberToObject(tj, "uncertainty_coverage", cov);
+  if (n_narrow)
+    fprintf(t, "  of which %lld windows state 0.1 s or less; it covers the true error in %.1f%% of those\n", (long long)n_narrow,
+            100.0 * (double)covered_narrow / (double)n_narrow);
+  cJSON_AddNumberToObject(tj, "narrow_windows", (double)n_narrow);
+  cJSON_AddNumberToObject(tj, "narrow_coverage", n_narrow ? (double)covered_narrow / (double)n_narrow : 0);
   cJSON_AddNumberToObject(tj, "windows", (double)n_win);
   free(with), free(without);
 }
 
 static void print_report(run_state *r, FILE *t, cJSON *summary) {
   const sync_run_args *a = r->a;
-  size_t used = 0, skipped = 0, n_refined = 0, n_tried = 0;
+  size_t used = 0, skipped = 0, n_refined = 0, n_tried = 0, n_confident = 0;
   int64_t total_w = 0;
   for (size_t i = 0; i < r->n_ss; i++) {
     if (r->ss[i].skipped) {
@@ -310,12 +322,16 @@ static void print_report(run_state *r, FILE *t, cJSON *summary) {
     }
     used++;
     total_w += r->ss[i].n_win;
-    for (int s = SR_AUDIO; s < SR_COUNT; s++) n_tried += r->ss[i].st[s].refine_tried, n_refined += r->ss[i].st[s].refine_applied;
+    for (int s = SR_AUDIO; s < SR_COUNT; s++) {
+      const sync_stream *st = &r->ss[i].st[s];
+      n_tried += st->refine_tried, n_refined += st->refine_applied, n_confident += st->refine_applied && st->xc.confident;
+    }
   }
   fprintf(t, "sessions: %zu used, %zu skipped\n", used, skipped);
   for (size_t i = 0; i < r->n_ss; i++)
     if (r->ss[i].skipped) fprintf(t, "  skipped %s: %s\n", r->ss[i].session_id[0] ? r->ss[i].session_id : r->ss[i].paths[0], r->ss[i].reason);
-  fprintf(t, "cross-modal refinement: applied to %zu of %zu stream pairs tried\n", n_refined, n_tried);
+  fprintf(t, "cross-modal refinement: applied to %zu of %zu stream pairs tried (%zu confident, the others with the clock model's uncertainty)\n",
+          n_refined, n_tried, n_confident);
   /* uncertainty distribution over windows */
   float *u = cm_xmalloc((size_t)(total_w + 1) * sizeof *u);
   int64_t k = 0;
@@ -348,6 +364,7 @@ static void print_report(run_state *r, FILE *t, cJSON *summary) {
   cJSON_AddNumberToObject(summary, "sessions_skipped", (double)skipped);
   cJSON_AddNumberToObject(summary, "refined_streams", (double)n_refined);
   cJSON_AddNumberToObject(summary, "refinement_tried", (double)n_tried);
+  cJSON_AddNumberToObject(summary, "refinement_confident", (double)n_confident);
 }
 
 /* ---- the job ---- */

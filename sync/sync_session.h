@@ -46,6 +46,10 @@ typedef struct {
   double max_gap_s;             /* a hole in a stream longer than this drops the windows over it */
   double step_min_s;            /* clock steps below this are slews */
   cm_xcorr_params xc;
+  double wrist_max_lag_s; /* the wrists' search range never exceeds this */
+  double wrist_min_corr;  /* the wrists' averaged cue correlation must reach this to be applied */
+  double wrist_confident_corr; /* ... and this (with no near-equal rival peak) to be confident */
+  double cue_bias_s;      /* how far a cue's peak may sit from the true offset (physics, sampling) */
   sync_inject inject;
   const cm_split_spec *split;
 } sync_opts;

@@ -20,6 +20,7 @@ void cm_xcorr_default_params(cm_xcorr_params *p) {
   p->min_psr = 6.0;
   p->min_peak_ratio = 1.15;
   p->min_corr = 0.3;
+  p->alias_ratio = 0.8;
 }
 
 void cm_xcorr_resample(const double *t, const double *v, size_t n, double t0, double hz, double *out,
@@ -59,9 +60,8 @@ static void highpass(double *x, size_t n, size_t w) {
   free(cum);
 }
 
-int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double *tb,
-                    const double *vb, size_t nb, const cm_xcorr_params *p, cm_xcorr_result *out) {
-  memset(out, 0, sizeof *out);
+int cm_xcorr_curve(const double *ta, const double *va, size_t na, const double *tb, const double *vb, size_t nb,
+                   const cm_xcorr_params *p, double *c, size_t *n_lags, double *overlap_s) {
   if (na < 2 || nb < 2) return cm_set_error("cross-correlation needs two signals (got %zu and %zu samples)", na, nb);
   double s0 = ta[0] > tb[0] ? ta[0] : tb[0];
   double s1 = ta[na - 1] < tb[nb - 1] ? ta[na - 1] : tb[nb - 1];
@@ -81,7 +81,6 @@ int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double 
   /* c[k] for lag index k in [0, 2L]: lag = (k - L) / hz; A[i] against B[i - (k - L)], i over the
    * core [L, n - L) so every lag uses the same A samples. */
   size_t nl = 2 * L + 1;
-  double *c = cm_xmalloc(nl * sizeof *c);
   for (size_t k = 0; k < nl; k++) {
     long sh = (long)k - (long)L;
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
@@ -94,6 +93,14 @@ int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double 
     double cov = sab - sa * sb / m, va_ = saa - sa * sa / m, vb_ = sbb - sb * sb / m;
     c[k] = (va_ > 0 && vb_ > 0) ? cov / sqrt(va_ * vb_) : 0;
   }
+  free(A), free(B);
+  *n_lags = nl;
+  if (overlap_s) *overlap_s = s1 - s0;
+  return 0;
+}
+
+void cm_xcorr_pick(const double *c, size_t nl, const cm_xcorr_params *p, cm_xcorr_result *out) {
+  size_t L = nl / 2;
   size_t kp = 0;
   for (size_t k = 1; k < nl; k++)
     if (c[k] > c[kp]) kp = k;
@@ -105,18 +112,23 @@ int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double 
   /* A at t matches B at t - lag: B's times + lag = A's times. */
   out->lag_s = ((double)kp - (double)L + delta) / p->grid_hz;
   out->corr = c[kp];
-  out->overlap_s = s1 - s0;
-
   size_t ex = (size_t)ceil(p->exclusion_s * p->grid_hz);
   double sum = 0, sum2 = 0, best_other = -1;
   size_t ms = 0;
+  out->n_alias = 0, out->alias_spread_s = 0;
   for (size_t k = 0; k < nl; k++) {
     size_t d = k > kp ? k - kp : kp - k;
     if (d <= ex) continue;
     sum += c[k], sum2 += c[k] * c[k], ms++;
+    /* a maximum on the edge of the search range counts too: the curve may rise beyond it */
     int is_max = (k == 0 || c[k] >= c[k - 1]) && (k + 1 == nl || c[k] >= c[k + 1]);
     if (is_max && c[k] > best_other) best_other = c[k];
+    if (is_max && c[kp] > 0 && c[k] >= p->alias_ratio * c[kp]) {
+      out->n_alias++;
+      if ((double)d / p->grid_hz > out->alias_spread_s) out->alias_spread_s = (double)d / p->grid_hz;
+    }
   }
+  out->psr = 0;
   if (ms >= 2) {
     double mean = sum / ms, sd = sqrt(fmax(sum2 / ms - mean * mean, 1e-12));
     out->psr = (c[kp] - mean) / sd;
@@ -128,8 +140,19 @@ int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double 
   while (hi + 1 < nl && c[hi + 1] > c[kp] / 2) hi++;
   double hwhm = 0.5 * (double)(hi - lo + 1) / p->grid_hz;
   out->uncertainty_s = 1.0 / p->grid_hz + 3 * hwhm / fmax(out->psr, 1.0);
-  out->confident = out->psr >= p->min_psr && out->peak_ratio >= p->min_peak_ratio &&
-                   out->corr >= p->min_corr;
-  free(A), free(B), free(c);
+  out->confident = out->psr >= p->min_psr && out->peak_ratio >= p->min_peak_ratio && out->corr >= p->min_corr;
+}
+
+int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double *tb,
+                    const double *vb, size_t nb, const cm_xcorr_params *p, cm_xcorr_result *out) {
+  memset(out, 0, sizeof *out);
+  size_t nl = 2 * (size_t)ceil(p->max_lag_s * p->grid_hz) + 1;
+  double *c = cm_xmalloc(nl * sizeof *c);
+  if (cm_xcorr_curve(ta, va, na, tb, vb, nb, p, c, &nl, &out->overlap_s)) {
+    free(c);
+    return -1;
+  }
+  cm_xcorr_pick(c, nl, p, out);
+  free(c);
   return 0;
 }

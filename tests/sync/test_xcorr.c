@@ -62,6 +62,52 @@ static void test_periodic_not_confident(void **s) {
   assert_true(r.peak_ratio < 1.15);
 }
 
+/* Rival peaks: a periodic motion leaves near-equal peaks a period apart, counted with the
+ * distance to the farthest (what an honest uncertainty must add); an irregular one leaves none. */
+static void test_rival_peaks(void **s) {
+  rs = 78;
+  cm_xcorr_result r;
+  run_case(0.2, 0.5, 0.05, 1, &r);
+  assert_true(r.n_alias >= 2);
+  assert_true(r.alias_spread_s >= 0.45 && r.alias_spread_s <= 1.05);
+  rs = 1000;
+  run_case(0.137, 0, 0.2, 1, &r);
+  assert_int_equal(r.n_alias, 0);
+  assert_true(r.alias_spread_s == 0);
+}
+
+/* Curves of two cue pairs (two noisy views of the same events), summed, peak at the shared lag
+ * and no lower than either alone. */
+static void test_curve_sum(void **s) {
+  enum { N = 1000 };
+  static double t[N], a[N], b[N], b2[N];
+  double ev[30];
+  rs = 99;
+  for (int i = 0; i < 30; i++) ev[i] = urand() * 10;
+  /* b and b2 see the events 0.3 s late: their clocks read late by 0.3 s, so lag = -0.3 */
+  for (int i = 0; i < N; i++) {
+    t[i] = i / 100.0;
+    a[i] = motion(t[i], ev, 30, 0) + 0.3 * gauss();
+    b[i] = motion(t[i] - 0.3, ev, 30, 0) + 0.8 * gauss();
+    b2[i] = motion(t[i] - 0.3, ev, 30, 0) + 0.8 * gauss();
+  }
+  cm_xcorr_params p;
+  cm_xcorr_default_params(&p);
+  size_t nl = 2 * (size_t)ceil(p.max_lag_s * p.grid_hz) + 1, k;
+  double *c1 = malloc(nl * sizeof *c1), *c2 = malloc(nl * sizeof *c2);
+  assert_int_equal(cm_xcorr_curve(t, a, N, t, b, N, &p, c1, &k, NULL), 0);
+  assert_int_equal(k, nl);
+  assert_int_equal(cm_xcorr_curve(t, a, N, t, b2, N, &p, c2, &k, NULL), 0);
+  cm_xcorr_result r1, r2, rs_;
+  cm_xcorr_pick(c1, nl, &p, &r1);
+  cm_xcorr_pick(c2, nl, &p, &r2);
+  for (size_t i = 0; i < nl; i++) c1[i] = 0.5 * (c1[i] + c2[i]);
+  cm_xcorr_pick(c1, nl, &p, &rs_);
+  assert_true(fabs(rs_.lag_s + 0.3) < 0.02);
+  assert_true(rs_.psr >= fmin(r1.psr, r2.psr));
+  free(c1), free(c2);
+}
+
 static void test_unrelated_not_confident(void **s) {
   int confident = 0;
   for (int k = 0; k < 10; k++) {
@@ -88,6 +134,8 @@ int main(void) {
       cmocka_unit_test(test_recovers_shift),
       cmocka_unit_test(test_periodic_not_confident),
       cmocka_unit_test(test_unrelated_not_confident),
+      cmocka_unit_test(test_rival_peaks),
+      cmocka_unit_test(test_curve_sum),
       cmocka_unit_test(test_short_overlap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
