@@ -6,7 +6,7 @@
 # the fraction of sessions within 34/100/300/700 ms, and how often the stated per-window
 # uncertainty covers the true error.
 #
-#   scripts/bench-sync-accuracy.sh [OUT_DIR] [EVERY] [SCHEDULES]
+#   scripts/bench-sync-accuracy.sh [OUT_DIR] [EVERY] [SCHEDULES] [SEED]
 #
 # Default corpus: every 24th clip of the cmactivity preset (32 clips of ~10 s, all seven
 # activities) plus 4 schedules, at 160x120 (the resolution does not change the timing cues);
@@ -17,14 +17,15 @@ CMACT=${CMACT:-build/cmact}
 out=${1:-bench-sync-accuracy}
 every=${2:-24}
 schedules=${3:-4}
+seed=${4:-1}
 mkdir -p "$out"
 log="$out/accuracy.txt"
 {
   echo "cmact sync accuracy, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-  echo "corpus: cmact simulate --preset cmactivity --every $every --schedules $schedules --width 160 --height 120"
+  echo "corpus: cmact simulate --preset cmactivity --every $every --schedules $schedules --width 160 --height 120 --seed $seed"
   rm -rf "$out/sessions"
   "$CMACT" simulate --preset cmactivity --every "$every" --schedules "$schedules" --width 160 --height 120 \
-    --out "$out/sessions" > /dev/null
+    --seed "$seed" --out "$out/sessions" > /dev/null
   for mode in refined clock; do
     extra=""
     [ "$mode" = clock ] && extra="--no-refine"

@@ -250,13 +250,60 @@ static int video_energy(sync_session *ss, cm_session *f, signal *out) {
   return r < 0 ? -1 : 0;
 }
 
-/* Wrist cues on the reference timeline (seconds from the camera's first frame): the
- * acceleration magnitude |acc| (gravity included: its mean goes in the high-pass), and the
- * dynamic acceleration magnitude, each axis less its centred 1 s moving mean (gravity and slow
- * turns out), whose peaks are the jolts of landings. */
-static int imu_cues(sync_session *ss, cm_session *f, int role, signal *acc, signal *dyn) {
+/* Which wrist feature coincides with the sounds of the body depends on the motion (measured
+ * against the simulator's truth, docs/design.md, Sync):
+ *   CUE_ACC   |acc|: in gait the arms reach the end of their swing at each heel strike;
+ *   CUE_DYN   |acc - its 1 s mean| per axis: jumping jacks land with the arms at an end;
+ *   CUE_RISE  the rise of |acc| (half-wave rectified difference): a jump's landing is the onset
+ *             of the jolt (|acc| peaks as much at the push-off, which makes no sound);
+ *   CUE_MIX   the mean of ACC and DYN, for motion without a clear model (running, no label);
+ *   CUE_NONE  nothing to hear (hand washing): the span adds nothing to the correlation. */
+enum { CUE_ACC, CUE_DYN, CUE_RISE, CUE_MIX, CUE_NONE };
+
+static int cue_for_activity(const char *name) {
+  static const struct {
+    const char *name;
+    int cue;
+  } table[] = {{"walk", CUE_ACC}, {"upstairs", CUE_ACC}, {"downstairs", CUE_ACC}, {"jump", CUE_RISE},
+               {"exercise", CUE_DYN}, {"run", CUE_MIX}, {"handwashing", CUE_NONE}};
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(name, table[i].name) == 0) return table[i].cue;
+  return CUE_MIX;
+}
+
+/* The cue model at reference time t (seconds from the camera's first frame): the labelled
+ * activity there, or the nearest label's. */
+static int cue_at(const sync_session *ss, const cm_label_row *l, size_t nl, double t) {
+  if (nl == 0) return CUE_MIX;
+  int64_t x = ss->st[SR_VIDEO].ref_first_ns + (int64_t)llround(t * 1e9);
+  size_t best = 0;
+  int64_t best_d = INT64_MAX;
+  for (size_t i = 0; i < nl; i++) {
+    int64_t d = x < l[i].start_ns ? l[i].start_ns - x : x >= l[i].end_ns ? x - l[i].end_ns + 1 : 0;
+    if (d < best_d) best_d = d, best = i;
+  }
+  return cue_for_activity(l[best].activity);
+}
+
+static void zscore(double *v, size_t n) {
+  double m = 0, q = 0;
+  for (size_t i = 0; i < n; i++) m += v[i];
+  m /= n ? (double)n : 1;
+  for (size_t i = 0; i < n; i++) q += (v[i] - m) * (v[i] - m);
+  double sd = n > 1 ? sqrt(q / (double)(n - 1)) : 0;
+  for (size_t i = 0; i < n; i++) v[i] = sd > 0 ? (v[i] - m) / sd : 0;
+}
+
+/* The wrist's cue signal on the reference timeline (seconds from the camera's first frame):
+ * at each sample the feature the activity labelled there calls for, each feature standardised
+ * over the session first so that pieces join at one level. *n_used counts the samples with a
+ * cue (not CUE_NONE). */
+static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row *labels, size_t n_labels,
+                   signal *out, size_t *n_used) {
   sync_stream *s = &ss->st[role];
   int64_t n = s->info.count;
+  *n_used = 0;
+  if (n < 3) return cm_set_error("%s: too few samples", sync_role_names[role]);
   float *x = cm_xmalloc((size_t)n * 6 * sizeof *x);
   int64_t *td = cm_xmalloc((size_t)n * sizeof *td), *th = cm_xmalloc((size_t)n * sizeof *th);
   if (cm_session_read_imu(f, s->stream, 0, n, x, td, th)) {
@@ -264,35 +311,41 @@ static int imu_cues(sync_session *ss, cm_session *f, int role, signal *acc, sign
     return -1;
   }
   int has_device = td[n - 1] != td[0];
-  signal *all[2] = {acc, dyn};
-  for (int k = 0; k < 2; k++) all[k]->t = cm_xmalloc((size_t)n * sizeof(double)), all[k]->v = cm_xmalloc((size_t)n * sizeof(double));
+  double *t = cm_xmalloc((size_t)n * sizeof *t), *acc = cm_xmalloc((size_t)n * sizeof *acc);
+  double *dyn = cm_xmalloc((size_t)n * sizeof *dyn), *rise = cm_xmalloc((size_t)n * sizeof *rise);
   for (int64_t i = 0; i < n; i++) {
     int64_t tr = sync_stream_to_ref_clock(ss, role, has_device ? td[i] : th[i]);
-    double t = (double)(tr - ss->st[SR_VIDEO].ref_first_ns) * 1e-9;
+    t[i] = (double)(tr - ss->st[SR_VIDEO].ref_first_ns) * 1e-9;
     const float *a = x + 6 * i;
-    acc->t[acc->n] = t, acc->v[acc->n++] = sqrt((double)a[0] * a[0] + (double)a[1] * a[1] + (double)a[2] * a[2]);
+    acc[i] = sqrt((double)a[0] * a[0] + (double)a[1] * a[1] + (double)a[2] * a[2]);
   }
-  /* dynamic acceleration: each axis minus its centred 1 s moving mean, then the magnitude */
-  {
-    double rate = s->info.nominal_rate > 0 ? s->info.nominal_rate : 25;
-    int64_t h = (int64_t)(0.5 * rate);
-    double cum[3] = {0, 0, 0};
-    double *pre = cm_xmalloc((size_t)(n + 1) * 3 * sizeof *pre);
-    pre[0] = pre[1] = pre[2] = 0;
-    for (int64_t i = 0; i < n; i++)
-      for (int c = 0; c < 3; c++) cum[c] += x[6 * i + c], pre[3 * (i + 1) + c] = cum[c];
-    for (int64_t i = 0; i < n; i++) {
-      int64_t lo = i >= h ? i - h : 0, hi = i + h + 1 < n ? i + h + 1 : n;
-      double m2 = 0;
-      for (int c = 0; c < 3; c++) {
-        double d = x[6 * i + c] - (pre[3 * hi + c] - pre[3 * lo + c]) / (double)(hi - lo);
-        m2 += d * d;
-      }
-      dyn->t[dyn->n] = acc->t[i], dyn->v[dyn->n++] = sqrt(m2);
+  /* dynamic acceleration: each axis less its centred 1 s moving mean, then the magnitude */
+  double rate = s->info.nominal_rate > 0 ? s->info.nominal_rate : 25;
+  int64_t h = (int64_t)(0.5 * rate);
+  double *pre = cm_xcalloc((size_t)(n + 1) * 3, sizeof *pre);
+  for (int64_t i = 0; i < n; i++)
+    for (int c = 0; c < 3; c++) pre[3 * (i + 1) + c] = pre[3 * i + c] + x[6 * i + c];
+  for (int64_t i = 0; i < n; i++) {
+    int64_t lo = i >= h ? i - h : 0, hi = i + h + 1 < n ? i + h + 1 : n;
+    double m2 = 0;
+    for (int c = 0; c < 3; c++) {
+      double d = x[6 * i + c] - (pre[3 * hi + c] - pre[3 * lo + c]) / (double)(hi - lo);
+      m2 += d * d;
     }
-    free(pre);
+    dyn[i] = sqrt(m2);
   }
-  free(x), free(td), free(th);
+  /* the rise into sample i, stamped at sample i (the onset is complete by then) */
+  rise[0] = 0;
+  for (int64_t i = 1; i < n; i++) rise[i] = acc[i] > acc[i - 1] ? acc[i] - acc[i - 1] : 0;
+  zscore(acc, (size_t)n), zscore(dyn, (size_t)n), zscore(rise, (size_t)n);
+  out->t = t, out->v = cm_xmalloc((size_t)n * sizeof *out->v), out->n = (size_t)n;
+  for (int64_t i = 0; i < n; i++) {
+    int cue = cue_at(ss, labels, n_labels, t[i]);
+    out->v[i] = cue == CUE_ACC ? acc[i] : cue == CUE_DYN ? dyn[i] : cue == CUE_RISE ? rise[i]
+              : cue == CUE_MIX ? 0.5 * (acc[i] + dyn[i]) : 0;
+    *n_used += cue != CUE_NONE;
+  }
+  free(pre), free(acc), free(dyn), free(rise), free(x), free(td), free(th);
   return 0;
 }
 
@@ -353,26 +406,28 @@ static void refine_audio(sync_session *ss, cm_session **files, const sync_opts *
   }
 }
 
-/* The wrists against the microphone (see the file comment of xcorr.h and docs/design.md, Sync):
- * the sharp sounds of the body (foot impacts, landings, claps) against the wrist's acceleration
- * magnitude and its dynamic part (each axis less its 1 s mean), whose peaks fall on those
- * impacts (arms at the end of their swing at heel strike; the jolt of a landing). The four
- * curves (2 cues x 2 wrists, when both wrists are on one host and so share one error) are
- * averaged before the peak is picked; the search spans the clock model's relative bound. The
- * best peak is applied when its correlation reaches wrist_min_corr (there are impacts to see;
- * hand washing has none). It is "confident" when its correlation reaches wrist_confident_corr
- * and no other peak comes within alias_ratio of it (periodic motion leaves several a period
- * apart; the best one is usually, not always, the true one). Stated uncertainty: when
- * confident, the main lobe + cue_bias_s; otherwise what the clock model guarantees, its bound
- * plus the shift applied, so an aliased or noisy peak can never make the statement false. */
-static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au) {
-  signal acc[2] = {{0}}, dyn[2] = {{0}};
+/* The wrists against the microphone: the sounds of the body (the onset envelope: foot impacts,
+ * landings, claps) against the wrist feature the labelled activity calls for (imu_cue). The
+ * two wrists' curves are averaged when they are on one host (one clock error); the search spans
+ * the clock model's relative bound. The best peak is applied when its correlation reaches
+ * wrist_min_corr. It is "confident" when its correlation reaches wrist_confident_corr and no
+ * other peak comes within alias_ratio of it (periodic motion leaves several a period apart; the
+ * best one is usually, not always, the true one). Stated uncertainty: when confident, the main
+ * lobe + cue_bias_s; otherwise what the clock model guarantees, its bound plus the shift
+ * applied, so an aliased or noisy peak can never make the statement false. */
+static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au,
+                          const cm_label_row *labels, size_t n_labels) {
+  signal cue[2] = {{0}};
   int ok[2];
-  for (int w = 0; w < 2; w++) ok[w] = imu_cues(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, &acc[w], &dyn[w]) == 0;
+  size_t used[2] = {0, 0};
+  for (int w = 0; w < 2; w++)
+    ok[w] = imu_cue(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, labels, n_labels, &cue[w], &used[w]) == 0;
   int shared = ss->st[SR_IMU_R].file == ss->st[SR_IMU_L].file && ok[0] && ok[1];
   double span = au->n ? au->t[au->n - 1] - au->t[0] : 0;
   for (int w = 0; w < 2; w++) {
     if (!ok[w] || (shared && w == 1)) continue;
+    /* nothing the microphone can hear (hand washing only): the clock model stays */
+    if (used[w] < cue[w].n / 4) continue;
     int role = SR_IMU_R + w;
     double bound = clock_rel_unc_to(ss, role, SR_AUDIO);
     if (shared) bound = fmax(bound, clock_rel_unc_to(ss, SR_IMU_L, SR_AUDIO));
@@ -383,12 +438,9 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
     double *c = cm_xcalloc(nl, sizeof *c), *cw = cm_xmalloc(nl * sizeof *cw);
     int n_curves = 0, bad = 0;
     for (int x = w; x <= (shared ? 1 : w) && !bad; x++) {
-      const signal *cue[2] = {&acc[x], &dyn[x]};
-      for (int q = 0; q < 2 && !bad; q++) {
-        if (cm_xcorr_curve(au->t, au->v, au->n, cue[q]->t, cue[q]->v, cue[q]->n, &p, cw, &k, NULL)) bad = 1;
-        for (size_t i = 0; !bad && i < nl; i++) c[i] += cw[i];
-        n_curves++;
-      }
+      if (cm_xcorr_curve(au->t, au->v, au->n, cue[x].t, cue[x].v, cue[x].n, &p, cw, &k, NULL)) bad = 1;
+      for (size_t i = 0; !bad && i < nl; i++) c[i] += cw[i];
+      n_curves++;
     }
     if (!bad) {
       for (size_t i = 0; i < nl; i++) c[i] /= n_curves;
@@ -398,11 +450,9 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       cm_xcorr_pick(c, nl, &p, &r);
       /* relative to the camera: the microphone's own refinement and uncertainty come on top */
       const sync_stream *a = &ss->st[SR_AUDIO];
-      double a_shift = a->refine_s, a_unc = 0;
+      double a_unc = 0;
       if (a->file != ss->st[SR_VIDEO].file) a_unc = a->refine_applied ? a->xc.uncertainty_s : clock_rel_unc(ss, SR_AUDIO);
-      r.lag_s += a_shift;
-      /* The truth is near the peak or near one of its near-equal rivals, and (clock model)
-       * within its bound of the clock estimate, so within that bound plus the shift of it. */
+      r.lag_s += a->refine_s;
       r.confident = r.corr >= o->wrist_confident_corr && r.n_alias == 0;
       double via_clock = fmax(clock_rel_unc(ss, SR_IMU_R), clock_rel_unc(ss, SR_IMU_L)) + fabs(r.lag_s);
       r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
@@ -416,10 +466,10 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
     }
     free(c), free(cw);
   }
-  for (int w = 0; w < 2; w++) signal_free(&acc[w]), signal_free(&dyn[w]);
+  for (int w = 0; w < 2; w++) signal_free(&cue[w]);
 }
 
-static void refine(sync_session *ss, cm_session **files, const sync_opts *o) {
+static void refine(sync_session *ss, cm_session **files, const sync_opts *o, const cm_label_row *labels, size_t n_labels) {
   signal au = {0};
   if (audio_onsets(ss, files[ss->st[SR_AUDIO].file], &au)) {
     signal_free(&au);
@@ -431,7 +481,7 @@ static void refine(sync_session *ss, cm_session **files, const sync_opts *o) {
     if (video_energy(ss, files[ss->st[SR_VIDEO].file], &ve) == 0) refine_audio(ss, files, o, &ve, &au);
     signal_free(&ve);
   }
-  refine_wrists(ss, files, o, &au);
+  refine_wrists(ss, files, o, &au, labels, n_labels);
   signal_free(&au);
 }
 
@@ -728,7 +778,7 @@ void sync_plan_session(sync_session *ss, const sync_opts *o) {
     if (fit_stream(ss, files[ss->st[role].file], role)) goto out;
   }
   if (!(labels = read_labels(ss, files, o, &n_labels))) goto out;
-  if (o->refine) refine(ss, files, o);
+  if (o->refine) refine(ss, files, o, labels, n_labels);
   if (find_holes(ss, files, o, &holes)) goto out;
   int personal = ss->role == CM_ROLE_PERSONAL_TRAIN || ss->role == CM_ROLE_PERSONAL_TEST;
   make_windows(ss, labels, n_labels, &holes, o, personal);
