@@ -764,7 +764,7 @@ void sync_plan_session(sync_session *ss, const sync_opts *o) {
   cm_label_row *labels = NULL;
   size_t n_labels = 0;
   intervals holes = {0};
-  for (int r = 0; r < SR_COUNT; r++) ss->truth_err_s[r] = NAN;
+  for (int r = 0; r < SR_COUNT; r++) ss->truth_err_s[r] = ss->truth_clock_rel_s[r] = NAN;
   ss->truth_rel_err_s = ss->truth_err_norefine_s = NAN;
   if (open_files(ss, files) || host_clocks(ss, files, o) || find_streams(ss, files)) goto out;
   if (ss->st[SR_AUDIO].info.sample_rate != CM_AUDIOFEAT_SAMPLE_RATE) {

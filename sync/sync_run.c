@@ -240,6 +240,8 @@ static cJSON *session_json(const sync_session *ss) {
       cJSON_AddNumberToObject(x, "injected_drift_ppm", s->inject_drift_ppm);
     }
     if (ss->has_truth && isfinite(ss->truth_err_s[r])) cJSON_AddNumberToObject(x, "truth_error_s", ss->truth_err_s[r]);
+    if (ss->has_truth && isfinite(ss->truth_clock_rel_s[r]))
+      cJSON_AddNumberToObject(x, "truth_clock_error_vs_video_s", ss->truth_clock_rel_s[r]);
   }
   if (ss->has_truth) {
     cJSON_AddNumberToObject(o, "truth_relative_error_s", ss->truth_rel_err_s);

@@ -95,6 +95,8 @@ typedef struct {
   double truth_err_s[SR_COUNT];     /* estimated minus true reference time, mid-session */
   double truth_rel_err_s;           /* max over streams of |err - err_video| */
   double truth_err_norefine_s;      /* the same before refinement */
+  double truth_clock_rel_s[SR_COUNT]; /* clock model's error relative to the video (signed): the
+                                         refinement's lag should be minus this */
   int has_truth;
   float *win_truth_err;             /* per window: the relative error the uncertainty must cover */
   int64_t win_len_ns;

@@ -135,13 +135,11 @@ void sync_truth_compare(sync_session *ss, cm_session **files) {
   ss->truth_rel_err_s = ss->truth_err_norefine_s = 0;
   for (int r = 0; r < SR_COUNT; r++) {
     ss->truth_err_s[r] = err_at(&t[r], mid, 0);
-    double rel = fabs(ss->truth_err_s[r] - ev), rel_clock = fabs(err_at(&t[r], mid, 1) - ev_clock);
+    ss->truth_clock_rel_s[r] = err_at(&t[r], mid, 1) - ev_clock;
+    double rel = fabs(ss->truth_err_s[r] - ev), rel_clock = fabs(ss->truth_clock_rel_s[r]);
     if (rel > ss->truth_rel_err_s) ss->truth_rel_err_s = rel;
     if (rel_clock > ss->truth_err_norefine_s) ss->truth_err_norefine_s = rel_clock;
   }
-  if (getenv("XDBG"))
-    for (int r = SR_IMU_R; r < SR_COUNT; r++)
-      fprintf(stderr, "TRUTH %s %s want %+.3f\n", ss->session_id, sync_role_names[r], -(err_at(&t[r], mid, 1) - ev_clock));
   ss->win_truth_err = cm_xmalloc((size_t)(ss->n_win + 1) * sizeof *ss->win_truth_err);
   for (int64_t w = 0; w < ss->n_win; w++) {
     int64_t x = ss->win[w].t_ns + (ss->win_len_ns / 2);
