@@ -10,8 +10,9 @@
  *      envelope; a device clock that goes backwards, or host stamps that go back by more than
  *      50 ms (a host clock step the chrony answers missed), skip the session;
  *   4. the labels, which must all name known classes;
- *   5. cross-modal refinement of each wrist (and of the audio when it was recorded by another
- *      host than the camera) against the camera's frame-difference energy;
+ *   5. cross-modal refinement: the audio, when another host than the camera recorded it,
+ *      against the camera's frame-difference energy; each wrist against the microphone's onset
+ *      envelope, with the wrist feature the labelled activity calls for (imu_cue);
  *   6. holes longer than max_gap_s in any stream (from the timestamps, and "gap" events);
  *   7. windows every hop inside the span all four streams cover, labelled from the label
  *      intervals; windows over a hole, without a label, or straddling a transition (unless
@@ -44,6 +45,7 @@ void sync_opts_default(sync_opts *o) {
   o->wrist_max_lag_s = 1.5;
   o->wrist_min_corr = 0.07;
   o->wrist_confident_corr = 0.12;
+  o->wrist_min_span_s = 6;
   o->cue_bias_s = 0.05;
 }
 
@@ -409,12 +411,13 @@ static void refine_audio(sync_session *ss, cm_session **files, const sync_opts *
 /* The wrists against the microphone: the sounds of the body (the onset envelope: foot impacts,
  * landings, claps) against the wrist feature the labelled activity calls for (imu_cue). The
  * two wrists' curves are averaged when they are on one host (one clock error); the search spans
- * the clock model's relative bound. The best peak is applied when its correlation reaches
- * wrist_min_corr. It is "confident" when its correlation reaches wrist_confident_corr and no
- * other peak comes within alias_ratio of it (periodic motion leaves several a period apart; the
- * best one is usually, not always, the true one). Stated uncertainty: when confident, the main
- * lobe + cue_bias_s; otherwise what the clock model guarantees, its bound plus the shift
- * applied, so an aliased or noisy peak can never make the statement false. */
+ * the clock model's relative bound. The best peak is "confident" when its correlation reaches
+ * wrist_confident_corr and no other peak comes within alias_ratio of it (periodic motion
+ * leaves several a period apart; the best one is usually, not always, the true one). It is
+ * applied when its correlation reaches wrist_min_corr and it is confident or the span is at
+ * least wrist_min_span_s. Stated uncertainty: when confident, the main lobe + cue_bias_s;
+ * otherwise what the clock model guarantees, its bound plus the shift applied, so an aliased
+ * or noisy peak can never make the statement false. */
 static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au,
                           const cm_label_row *labels, size_t n_labels) {
   signal cue[2] = {{0}};
@@ -456,7 +459,10 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       r.confident = r.corr >= o->wrist_confident_corr && r.n_alias == 0;
       double via_clock = fmax(clock_rel_unc(ss, SR_IMU_R), clock_rel_unc(ss, SR_IMU_L)) + fabs(r.lag_s);
       r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
-      int apply = r.corr >= o->wrist_min_corr;
+      /* Choosing among rival peaks relies on the cycle-to-cycle variation of many cycles: on a
+       * 4 s clip the best one was the true one in 1 of 5 ambiguous sessions, so shorter
+       * spans keep the clock model unless the peak stands alone. */
+      int apply = r.corr >= o->wrist_min_corr && (r.confident || span >= o->wrist_min_span_s);
       for (int x = w; x <= (shared ? 1 : w); x++) {
         sync_stream *s = &ss->st[SR_IMU_R + x];
         s->xc = r;
