@@ -45,6 +45,7 @@ void sync_opts_default(sync_opts *o) {
   o->wrist_max_lag_s = 1.5;
   o->wrist_min_corr = 0.07;
   o->wrist_confident_corr = 0.12;
+  o->wrist_confident_ratio = 2.0;
   o->wrist_min_span_s = 6;
   o->cue_bias_s = 0.05;
 }
@@ -299,12 +300,12 @@ static void zscore(double *v, size_t n) {
 /* The wrist's cue signal on the reference timeline (seconds from the camera's first frame):
  * at each sample the feature the activity labelled there calls for, each feature standardised
  * over the session first so that pieces join at one level. *n_used counts the samples with a
- * cue (not CUE_NONE). */
+ * cue (not CUE_NONE), *n_mix those with CUE_MIX (no model validated for the motion). */
 static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row *labels, size_t n_labels,
-                   signal *out, size_t *n_used) {
+                   signal *out, size_t *n_used, size_t *n_mix) {
   sync_stream *s = &ss->st[role];
   int64_t n = s->info.count;
-  *n_used = 0;
+  *n_used = *n_mix = 0;
   if (n < 3) return cm_set_error("%s: too few samples", sync_role_names[role]);
   float *x = cm_xmalloc((size_t)n * 6 * sizeof *x);
   int64_t *td = cm_xmalloc((size_t)n * sizeof *td), *th = cm_xmalloc((size_t)n * sizeof *th);
@@ -346,6 +347,7 @@ static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row
     out->v[i] = cue == CUE_ACC ? acc[i] : cue == CUE_DYN ? dyn[i] : cue == CUE_RISE ? rise[i]
               : cue == CUE_MIX ? 0.5 * (acc[i] + dyn[i]) : 0;
     *n_used += cue != CUE_NONE;
+    *n_mix += cue == CUE_MIX;
   }
   free(pre), free(acc), free(dyn), free(rise), free(x), free(td), free(th);
   return 0;
@@ -412,19 +414,21 @@ static void refine_audio(sync_session *ss, cm_session **files, const sync_opts *
  * landings, claps) against the wrist feature the labelled activity calls for (imu_cue). The
  * two wrists' curves are averaged when they are on one host (one clock error); the search spans
  * the clock model's relative bound. The best peak is "confident" when its correlation reaches
- * wrist_confident_corr and no other peak comes within alias_ratio of it (periodic motion
- * leaves several a period apart; the best one is usually, not always, the true one). It is
- * applied when its correlation reaches wrist_min_corr and it is confident or the span is at
- * least wrist_min_span_s. Stated uncertainty: when confident, the main lobe + cue_bias_s;
- * otherwise what the clock model guarantees, its bound plus the shift applied, so an aliased
- * or noisy peak can never make the statement false. */
+ * wrist_confident_corr, it is at least wrist_confident_ratio times the best other local
+ * maximum (periodic motion leaves rivals a period apart; the best one is usually, not always,
+ * the true one), and at most a quarter of the samples use CUE_MIX, the model no activity
+ * validated (running: its peaks sit 0.07-0.14 s off). It is applied when its correlation
+ * reaches wrist_min_corr and it is confident or the span is at least wrist_min_span_s. Stated
+ * uncertainty: when confident, the main lobe + cue_bias_s; otherwise what the clock model
+ * guarantees, its bound plus the shift applied, so an aliased or noisy peak can never make the
+ * statement false. */
 static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au,
                           const cm_label_row *labels, size_t n_labels) {
   signal cue[2] = {{0}};
   int ok[2];
-  size_t used[2] = {0, 0};
+  size_t used[2] = {0, 0}, mix[2] = {0, 0};
   for (int w = 0; w < 2; w++)
-    ok[w] = imu_cue(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, labels, n_labels, &cue[w], &used[w]) == 0;
+    ok[w] = imu_cue(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, labels, n_labels, &cue[w], &used[w], &mix[w]) == 0;
   int shared = ss->st[SR_IMU_R].file == ss->st[SR_IMU_L].file && ok[0] && ok[1];
   double span = au->n ? au->t[au->n - 1] - au->t[0] : 0;
   for (int w = 0; w < 2; w++) {
@@ -456,7 +460,8 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       double a_unc = 0;
       if (a->file != ss->st[SR_VIDEO].file) a_unc = a->refine_applied ? a->xc.uncertainty_s : clock_rel_unc(ss, SR_AUDIO);
       r.lag_s += a->refine_s;
-      r.confident = r.corr >= o->wrist_confident_corr && r.n_alias == 0;
+      r.confident = r.corr >= o->wrist_confident_corr && r.peak_ratio >= o->wrist_confident_ratio &&
+                    mix[w] * 4 <= used[w];
       double via_clock = fmax(clock_rel_unc(ss, SR_IMU_R), clock_rel_unc(ss, SR_IMU_L)) + fabs(r.lag_s);
       r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
       /* Choosing among rival peaks relies on the cycle-to-cycle variation of many cycles: on a

@@ -48,7 +48,8 @@ typedef struct {
   cm_xcorr_params xc;
   double wrist_max_lag_s; /* the wrists' search range never exceeds this */
   double wrist_min_corr;  /* the wrists' averaged cue correlation must reach this to be applied */
-  double wrist_confident_corr; /* ... and this (with no near-equal rival peak) to be confident */
+  double wrist_confident_corr; /* ... and this to be confident, ... */
+  double wrist_confident_ratio; /* ... with no other peak above 1/ratio of it */
   double wrist_min_span_s;     /* an ambiguous peak is applied only over at least this much audio */
   double cue_bias_s;      /* how far a cue's peak may sit from the true offset (physics, sampling) */
   sync_inject inject;
