@@ -57,6 +57,7 @@ int cmd_record(int argc, char **argv) {
                    .status_line = isatty(2)};
   const char *summary_json = NULL;
   int av_given = 0; /* --video/--audio/--no-* seen: otherwise --imu alone records IMUs only */
+  char imu_names[REC_MAX_IMU][CM_EVENT_STREAM_LEN - 4]; /* stream "imu_" + name */
   const char *env = getenv("CMACT_PROGRESS");
   if (env) o.status_line = atoi(env) != 0;
   for (int i = 1; i < argc; i++) {
@@ -125,19 +126,16 @@ int cmd_record(int argc, char **argv) {
         return cmact_help_exit("record", 1, "--imu '%s': expected NAME=SPEC (left=..., right=...)", v);
       if (o.n_imu == REC_MAX_IMU)
         return cmact_help_exit("record", 1, "--imu: at most %d IMU streams", REC_MAX_IMU);
-      if (cm_imu_spec_check(eq + 1) < 0) {
-        for (int k = 0; k < o.n_imu; k++) free((char *)o.imu_name[k]);
+      if (cm_imu_spec_check(eq + 1) < 0)
         return cmact_help_exit("record", 1, "--imu '%s': %s", v, cm_error());
-      }
-      char *name = cm_xstrdup(v);
+      if ((size_t)(eq - v) >= sizeof imu_names[0])
+        return cmact_help_exit("record", 1, "--imu '%s': the name is too long", v);
+      char *name = imu_names[o.n_imu];
+      memcpy(name, v, (size_t)(eq - v));
       name[eq - v] = 0;
       for (int k = 0; k < o.n_imu; k++)
-        if (strcmp(o.imu_name[k], name) == 0) {
-          free(name);
-          for (int j = 0; j < o.n_imu; j++) free((char *)o.imu_name[j]);
-          return cmact_help_exit("record", 1, "--imu '%s': the name '%.*s' is used twice", v,
-                                 (int)(eq - v), v);
-        }
+        if (strcmp(o.imu_name[k], name) == 0)
+          return cmact_help_exit("record", 1, "--imu '%s': the name '%s' is used twice", v, name);
       o.imu_name[o.n_imu] = name;
       o.imu_spec[o.n_imu++] = eq + 1;
     } else if (strcmp(a, "--imu-rate") == 0) {
@@ -165,7 +163,6 @@ int cmd_record(int argc, char **argv) {
 
   rec_summary s;
   int rc = rec_run(&o, &s);
-  for (int i = 0; i < o.n_imu; i++) free((char *)o.imu_name[i]);
   if (rc < 0) {
     /* Name the file once: the formats library's errors already start with it. */
     const char *why = cm_error();

@@ -187,6 +187,16 @@ int cmd_simulate(int argc, char **argv) {
                         .imu_to = {imu_left, imu_right}, .video_to = video_to, .audio_to = audio_to,
                         .imu_frame = (int)imu_frame, .loss = loss, .duplicate = dup, .reorder = reorder,
                         .wire_log = wire_log};
+    const char *dests[4] = {video_to, audio_to, imu_left, imu_right};
+    const char *what[4] = {"--video-to", "--audio-to", "--imu-left", "--imu-right"};
+    for (int k = 0; k < 4; k++) {
+      const char *d = dests[k], *colon = d ? strrchr(d, ':') : NULL;
+      if (!d) continue;
+      int net = k >= 2 ? !strncmp(d, "udp:", 4) || !strncmp(d, "tcp:", 4) : 1;
+      if (!net || !colon || colon == d + (k >= 2 ? 3 : 0) || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
+        return cmact_help_exit("simulate", 1, "%s '%s': expected %sHOST:PORT", what[k], d,
+                               k >= 2 ? "udp: or tcp:" : "");
+    }
     if (!imu_left && !imu_right && !video_to && !audio_to)
       return cmact_help_exit("simulate", 1, "--live: give --imu-left, --imu-right, --video-to or --audio-to");
     if (sim_live_run(&ps, &lo) < 0) return cm_fail(CM_EXIT_FAIL, "simulate", "--live: %s", cm_error());

@@ -19,6 +19,9 @@
  *   test_decoder_on_live_frames: the PMD decoder on the frames the simulator put on the wire,
  *     received here on a plain UDP socket: every frame parses, its values are the measured
  *     ones, its time stamp the last sample's sensor time.
+ *   test_imu_tcp_into_record: the same over TCP bridges, without faults: every sample.
+ *   test_cli: usage errors, a port in use, a BLE sensor on a machine without Bluetooth.
+ *   test_live_is_deterministic: the same seed sends the same samples and faults.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -58,9 +61,11 @@ static void free_udp_ports(int *ports, int n) {
   for (int i = 0; i < n; i++) close(fds[i]);
 }
 
-/* Is something bound to UDP port `port` (any address)? From /proc/net/udp. */
+/* Is something bound to port `port` (any address)? From /proc/net/udp, or /proc/net/tcp for a
+ * negative port number (a TCP listener). */
 static int udp_port_bound(int port) {
-  FILE *f = fopen("/proc/net/udp", "r");
+  FILE *f = fopen(port < 0 ? "/proc/net/tcp" : "/proc/net/udp", "r");
+  if (port < 0) port = -port;
   if (!f) return 0;
   char line[512], want[16];
   snprintf(want, sizeof want, ":%04X ", port);
@@ -75,7 +80,7 @@ static int udp_port_bound(int port) {
 }
 
 /* Start `cmact record ARGS` in the background with its output in log; wait (at most 20 s)
- * until every port in ports[] is bound, i.e. the recorder listens. */
+ * until every port in ports[] is bound, i.e. the recorder listens (negative: TCP). */
 static pid_t start_recorder(const char *args, const char *log, const int *ports, int n) {
   char cmd[8192];
   snprintf(cmd, sizeof cmd, "exec '%s' record %s > '%s' 2>&1", CMACT_BIN, args, log);
@@ -280,7 +285,7 @@ static void test_imu_udp_faults_into_record(void **state) {
   char args[2048];
   snprintf(args, sizeof args,
            "--imu left=udp:127.0.0.1:%d --imu right=udp:127.0.0.1:%d --imu-rate %d "
-           "--chrony-interval 0 --session-id live-a --out '%s'",
+           "--chrony-interval 0 --session-id live-a --status --out '%s'",
            port[0], port[1], RATE, h5);
   char log[4096];
   snprintf(log, sizeof log, "%s", tu_path(dir, "record.log"));
@@ -298,6 +303,19 @@ static void test_imu_udp_faults_into_record(void **state) {
   assert_int_equal(rc, 0);
   assert_int_equal(rrc, 0);
   assert_non_null(strstr(text, "ended by                 signal"));
+  /* the live status line counts IMU rows and losses; the last one is drawn at the end */
+  char *st = strrchr(text, '\r');
+  assert_non_null(st);
+  long st_rows = 0, st_lost = 0;
+  char *imu = strstr(st, "  imu ");
+  assert_non_null(imu);
+  assert_int_equal(sscanf(imu, "  imu %ld (%*d/2 live, %ld lost)", &st_rows, &st_lost), 2);
+  long sum_rows = 0, sum_lost = 0;
+  char *line = strstr(text, "imu samples");
+  assert_non_null(line);
+  assert_int_equal(sscanf(line + 24, "%ld rows in 2 stream(s), %ld", &sum_rows, &sum_lost), 2);
+  assert_int_equal(st_rows, sum_rows);
+  assert_true(st_lost > 0 && st_lost == sum_lost);
   free(text);
   assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s'", h5), 0);
 
@@ -506,11 +524,165 @@ static void test_decoder_on_live_frames(void **state) {
   free(dir);
 }
 
+/* ---- TCP bridges, the command line, determinism ---- */
+
+/* Both wrists over TCP (a bridge connects to the recorder), no faults: every sample arrives,
+ * paired, in order, with the simulator's sensor times. */
+static void test_imu_tcp_into_record(void **state) {
+  char *dir = tu_mkdtemp("live_tcp");
+  int port[2];
+  free_udp_ports(port, 2); /* free for UDP; checked again by the recorder's bind for TCP */
+  const char *h5 = tu_path(dir, "t.h5"), *wire = tu_path(dir, "wire.csv");
+  char args[2048], log[4096];
+  snprintf(args, sizeof args,
+           "--imu left=tcp:127.0.0.1:%d --imu right=tcp:127.0.0.1:%d --imu-rate 50 "
+           "--chrony-interval 0 --out '%s'", port[0], port[1], h5);
+  snprintf(log, sizeof log, "%s", tu_path(dir, "record.log"));
+  int listen_ports[2] = {-port[0], -port[1]};
+  pid_t rec = start_recorder(args, log, listen_ports, 2);
+  int rc = tu_run(out, sizeof out,
+                  "$CMACT simulate --live --seed 2 --session 6 --imu-rate 50 --duration 1.5 "
+                  "--imu-left tcp:127.0.0.1:%d --imu-right tcp:127.0.0.1:%d --wire-log '%s'",
+                  port[0], port[1], wire);
+  printf("%s", out);
+  usleep(300000);
+  int rrc = stop_recorder(rec);
+  char *text = tu_read_file(log, NULL);
+  printf("%s", text ? text : "");
+  free(text);
+  assert_int_equal(rc, 0);
+  assert_int_equal(rrc, 0);
+  wire_side w[2];
+  read_wire_log(wire, w);
+  cm_session *s = cm_session_open(h5);
+  assert_non_null(s);
+  for (int side = 0; side < 2; side++) {
+    int id = cm_session_find_stream(s, side ? "imu_right" : "imu_left");
+    cm_stream_info si;
+    assert_int_equal(cm_session_stream_info(s, id, &si), 0);
+    assert_string_equal(si.transport, "tcp");
+    assert_int_equal(si.count, w[side].n_samples);
+    size_t n = (size_t)si.count;
+    float *xyz = malloc(n * 6 * sizeof *xyz);
+    int64_t *td = malloc(n * sizeof *td), *th = malloc(n * sizeof *th);
+    assert_int_equal(cm_session_read_imu(s, id, 0, si.count, xyz, td, th), 0);
+    for (size_t i = 0; i < n; i++) {
+      /* every frame after the first follows its predecessor: the SDK's spreading gives the
+       * times to a ns; the first frame's (4 samples at 50 Hz) are counted back from its own
+       * time at the nominal rate, off by the sensor's drift (tens of ppm) */
+      int64_t tol = i < 4 ? 2 + (int64_t)(200e-6 * 3 * 1e9 / 50) : 1;
+      if (llabs(td[i] - w[side].td[i]) > tol)
+        fail_msg("side %d row %zu: t_device %lld, measured at %lld", side, i, (long long)td[i],
+                 (long long)w[side].td[i]);
+      for (int c = 0; c < 6; c++)
+        assert_true(fabs(xyz[6 * i + c] - encodable(w[side].v[6 * i + c], c >= 3)) <= value_tol(c >= 3));
+    }
+    free(xyz), free(td), free(th);
+  }
+  cm_session_close(s);
+  free_wire(w);
+  tu_rmtree(dir);
+  free(dir);
+}
+
+/* Usage errors are one line and exit 2; a port in use fails before any file is made; a BLE
+ * sensor that cannot be reached (this machine has no Bluetooth) is an event, not a failure. */
+static void test_cli(void **state) {
+  char *dir = tu_mkdtemp("live_cli");
+  const char *h5 = tu_path(dir, "x.h5");
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT record --imu left=udp:nohostport --out '%s'", h5), 2);
+  assert_non_null(strstr(out, "udp:nohostport"));
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT record --imu left --out '%s'", h5), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT record --imu left=ble:12:34 --out '%s'", h5), 2);
+  assert_int_equal(tu_run(out, sizeof out,
+                          "$CMACT record --imu left=udp:127.0.0.1:9 --imu left=udp:127.0.0.1:10 --out '%s'", h5), 2);
+  assert_non_null(strstr(out, "used twice"));
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT record --imu left=udp:127.0.0.1:9 --imu-rate 0 --out '%s'", h5), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --live"), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --live --session 99 --imu-left udp:127.0.0.1:9"), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --live --video-to localhost"), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --live --imu-left 127.0.0.1:9"), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --live --imu-left udp:127.0.0.1:9 --loss 2"), 2);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT simulate --imu-left udp:127.0.0.1:9 --out '%s'", dir), 2);
+
+  /* a port someone else holds: one line naming it, exit 1, no file */
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT record --imu right=udp:127.0.0.1:%d --duration 1 --out '%s'",
+                          ntohs(a.sin_port), h5), 1);
+  close(fd);
+  printf("%s", out);
+  assert_non_null(strstr(out, "--imu right"));
+  assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* one line */
+  assert_false(tu_file_exists(h5));
+
+  /* BLE without Bluetooth: the recording goes on, the source says why it has no data */
+  assert_int_equal(tu_run(out, sizeof out,
+                          "$CMACT record --imu left=ble:A0:9E:1A:00:00:01 --duration 0.5 "
+                          "--chrony-interval 0 --out '%s'", h5), 0);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s'", h5), 0);
+  cm_session *s = cm_session_open(h5);
+  assert_non_null(s);
+  const cm_session_meta *m = cm_session_get_meta(s);
+  int found = 0;
+  for (int64_t i = 0; i < m->n_events; i++) {
+    cm_event_row e;
+    assert_int_equal(cm_session_read_events(s, i, 1, &e), 0);
+    if (!strcmp(e.kind, "connect_failed") && !strcmp(e.stream, "imu_left")) {
+      printf("BLE event: %s\n", e.detail);
+      found = 1;
+    }
+  }
+  assert_true(found);
+  int id = cm_session_find_stream(s, "imu_left");
+  cm_stream_info si;
+  assert_int_equal(cm_session_stream_info(s, id, &si), 0);
+  assert_string_equal(si.transport, "ble");
+  assert_int_equal(si.count, 0);
+  cm_session_close(s);
+  tu_rmtree(dir);
+  free(dir);
+}
+
+/* What the simulator sends is the same for a seed: two runs, byte-identical wire logs (every
+ * measured sample and every frame's fate); another seed differs. Sent to a port nobody
+ * listens on (UDP: the frames are simply lost). */
+static void test_live_is_deterministic(void **state) {
+  char *dir = tu_mkdtemp("live_det");
+  int port;
+  free_udp_ports(&port, 1);
+  char *logs[3];
+  for (int k = 0; k < 3; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "w%d.csv", k);
+    assert_int_equal(tu_run(out, sizeof out,
+                            "$CMACT simulate --live --seed %d --session 1 --imu-rate 100 --duration 0.6 "
+                            "--imu-left udp:127.0.0.1:%d --imu-right udp:127.0.0.1:%d --loss 0.2 "
+                            "--dup 0.2 --reorder 0.2 --wire-log '%s'",
+                            k == 2 ? 9 : 8, port, port, tu_path(dir, name)),
+                     0);
+    logs[k] = tu_read_file(tu_path(dir, name), NULL);
+    assert_non_null(logs[k]);
+  }
+  assert_true(strlen(logs[0]) > 1000);
+  assert_string_equal(logs[0], logs[1]);
+  assert_true(strcmp(logs[0], logs[2]) != 0);
+  for (int k = 0; k < 3; k++) free(logs[k]);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decoder_on_live_frames),
       cmocka_unit_test(test_imu_udp_faults_into_record),
       cmocka_unit_test(test_camera_rtp_and_imu_into_one_file),
+      cmocka_unit_test(test_imu_tcp_into_record),
+      cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_live_is_deterministic),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
