@@ -239,6 +239,7 @@ int sim_live_run(const sim_preset *ps, const sim_live_opts *o) {
   long n_imu = (long)floor((t1 - t0) * p.imu_rate), n_vid = (long)floor((t1 - t0) * p.camera.fps);
   long n_aud = (long)floor((t1 - t0) * p.audio_rate);
   long k_imu = 0, k_vid = 0, a_done = 0;
+  int64_t max_late_ns = 0; /* how far behind its due time an item left, at worst */
   int64_t mono0 = cm_monotonic_ns();
   for (;;) {
     double due[3] = {INFINITY, INFINITY, INFINITY};
@@ -248,7 +249,8 @@ int sim_live_run(const sim_preset *ps, const sim_live_opts *o) {
       due[2] = (double)(a_done + (n_aud - a_done < AUDIO_BLOCK ? n_aud - a_done : AUDIO_BLOCK)) / p.audio_rate;
     int w = due[0] <= due[1] ? (due[0] <= due[2] ? 0 : 2) : (due[1] <= due[2] ? 1 : 2);
     if (isinf(due[w])) break;
-    sleep_until(mono0 + (int64_t)llround(due[w] * 1e9));
+    int64_t due_ns = mono0 + (int64_t)llround(due[w] * 1e9);
+    sleep_until(due_ns);
     if (w == 0) {
       double t = t0 + k_imu / p.imu_rate, ideal[2][6];
       sim_imu_ideal(body, t, 1.0 / p.imu_rate, ideal);
@@ -278,6 +280,8 @@ int sim_live_run(const sim_preset *ps, const sim_live_opts *o) {
       a_done += nb;
     }
     if (rtp_check(&rtp) < 0) goto out;
+    int64_t late = cm_monotonic_ns() - due_ns;
+    if (late > max_late_ns) max_late_ns = late;
   }
   if (enc && sim_encoder_encode(enc, NULL, 0, on_packet, &vctx) < 0) goto out;
   for (int side = 0; side < 2; side++)
@@ -292,6 +296,7 @@ int sim_live_run(const sim_preset *ps, const sim_live_opts *o) {
       printf("%-24s %ld per wrist at %.0f Hz, %d per frame\n", "imu samples", k_imu, p.imu_rate, spf);
     if (o->video_to) printf("%-24s %ld at %.2f fps, %dx%d\n", "video frames", vctx.frames, p.camera.fps, p.camera.width, p.camera.height_px);
     if (o->audio_to) printf("%-24s %ld at %d Hz\n", "audio samples", a_done, p.audio_rate);
+    printf("%-24s %.1f ms behind its due time at worst\n", "pacing", max_late_ns / 1e6);
   }
 out:
   if (rc < 0) {

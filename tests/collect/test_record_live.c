@@ -369,7 +369,7 @@ static void test_camera_rtp_and_imu_into_one_file(void **state) {
            "rtph264depay ! avdec_h264' "
            "--audio 'udpsrc address=127.0.0.1 port=%d caps=\"application/x-rtp,media=audio,"
            "clock-rate=22050,encoding-name=L16,encoding-params=1,channels=1,payload=96\" ! "
-           "rtpjitterbuffer latency=100 mode=none ! rtpL16depay' "
+           "rtpjitterbuffer latency=100 mode=synced ! rtpL16depay' "
            "--imu left=udp:127.0.0.1:%d --imu right=udp:127.0.0.1:%d --imu-rate 25 "
            "--chrony-interval 0 --session-id live-b --label walk --out '%s' --summary-json '%s'",
            port[0], port[1], port[2], port[3], h5, tu_path(dir, "b.json"));
@@ -434,6 +434,12 @@ static void test_camera_rtp_and_imu_into_one_file(void **state) {
   assert_int_equal(cm_session_read_imu(s, l, 0, 1, x6, &td, &th_first), 0);
   assert_int_equal(cm_session_read_imu(s, l, li.count - 1, 1, x6, &td, &th_last), 0);
   assert_true(th_first < last.t_host_ns && first.t_host_ns < th_last);
+  /* the audio's first block is placed where it arrived, next to the first video frame (a
+   * jitter buffer in mode=none would put it at the pipeline's start, seconds earlier) */
+  cm_audio_block_row ab;
+  assert_int_equal(cm_session_read_audio_blocks(s, a, 0, 1, &ab), 0);
+  printf("first audio block %.3f s after the first video frame\n", (ab.t_host_ns - first.t_host_ns) / 1e9);
+  assert_true(llabs(ab.t_host_ns - first.t_host_ns) < 500000000LL);
   cm_session_close(s);
 
   const char *mp4 = tu_path(dir, "b.mp4");
