@@ -272,7 +272,20 @@ static int open_imu(recorder *r) {
  * waiting for a partner, losses not yet reported) and write it. */
 static int finish_imu(recorder *r) {
   for (int k = 0; k < r->n_imu; k++) cm_imu_source_finish(r->imu[k]);
-  return write_all_imu(r);
+  if (write_all_imu(r) < 0) return -1;
+  /* The stream's nominal_rate was written before any frame arrived (--imu-rate, default 52);
+   * a network sensor announces its own rate in every envelope. Say so when they differ. */
+  for (int k = 0; k < r->n_imu; k++) {
+    cm_stream_desc d;
+    cm_imu_source_describe(r->imu[k], &d);
+    double got = cm_imu_source_rate(r->imu[k]);
+    if (got > 0 && fabs(got - d.nominal_rate) > 0.01 * d.nominal_rate &&
+        cm_session_event(r->s, cm_realtime_ns(), d.name, "rate_mismatch", got,
+                         "the sensor sent %.4g Hz; the stream's nominal_rate says %.4g (--imu-rate)",
+                         got, d.nominal_rate) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 int rec_run(const rec_options *o, rec_summary *sum) {

@@ -19,7 +19,8 @@
  *   test_decoder_on_live_frames: the PMD decoder on the frames the simulator put on the wire,
  *     received here on a plain UDP socket: every frame parses, its values are the measured
  *     ones, its time stamp the last sample's sensor time.
- *   test_imu_tcp_into_record: the same over TCP bridges, without faults: every sample.
+ *   test_imu_tcp_into_record: the same over TCP bridges, without faults: every sample; without
+ *     --imu-rate the stored nominal rate is the default, and an event says what was sent.
  *   test_cli: usage errors, a port in use, a BLE sensor on a machine without Bluetooth.
  *   test_live_is_deterministic: the same seed sends the same samples and faults.
  */
@@ -541,7 +542,7 @@ static void test_imu_tcp_into_record(void **state) {
   const char *h5 = tu_path(dir, "t.h5"), *wire = tu_path(dir, "wire.csv");
   char args[2048], log[4096];
   snprintf(args, sizeof args,
-           "--imu left=tcp:127.0.0.1:%d --imu right=tcp:127.0.0.1:%d --imu-rate 50 "
+           "--imu left=tcp:127.0.0.1:%d --imu right=tcp:127.0.0.1:%d "
            "--chrony-interval 0 --out '%s'", port[0], port[1], h5);
   snprintf(log, sizeof log, "%s", tu_path(dir, "record.log"));
   int listen_ports[2] = {-port[0], -port[1]};
@@ -562,6 +563,20 @@ static void test_imu_tcp_into_record(void **state) {
   read_wire_log(wire, w);
   cm_session *s = cm_session_open(h5);
   assert_non_null(s);
+  /* no --imu-rate: the streams say the default 52 Hz, and an event per stream says the
+   * sensor sent 50 */
+  const cm_session_meta *m = cm_session_get_meta(s);
+  int mismatches = 0;
+  for (int64_t i = 0; i < m->n_events; i++) {
+    cm_event_row e;
+    assert_int_equal(cm_session_read_events(s, i, 1, &e), 0);
+    if (!strcmp(e.kind, "rate_mismatch")) {
+      printf("%s: %s\n", e.stream, e.detail);
+      assert_true(e.value == 50);
+      mismatches++;
+    }
+  }
+  assert_int_equal(mismatches, 2);
   for (int side = 0; side < 2; side++) {
     int id = cm_session_find_stream(s, side ? "imu_right" : "imu_left");
     cm_stream_info si;
