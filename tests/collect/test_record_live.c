@@ -48,11 +48,11 @@ static char out[65536];
 
 /* ---- ports and processes ---- */
 
-/* n distinct free UDP ports on 127.0.0.1 (all bound at once, so they differ, then released). */
-static void free_udp_ports(int *ports, int n) {
+/* n distinct free ports on 127.0.0.1 (all bound at once, so they differ, then released). */
+static void free_ports(int type, int *ports, int n) {
   int fds[8];
   for (int i = 0; i < n; i++) {
-    fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    fds[i] = socket(AF_INET, type, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof a), 0);
     socklen_t len = sizeof a;
@@ -61,6 +61,7 @@ static void free_udp_ports(int *ports, int n) {
   }
   for (int i = 0; i < n; i++) close(fds[i]);
 }
+static void free_udp_ports(int *ports, int n) { free_ports(SOCK_DGRAM, ports, n); }
 
 /* Is something bound to port `port` (any address)? From /proc/net/udp, or /proc/net/tcp for a
  * negative port number (a TCP listener). */
@@ -538,7 +539,7 @@ static void test_decoder_on_live_frames(void **state) {
 static void test_imu_tcp_into_record(void **state) {
   char *dir = tu_mkdtemp("live_tcp");
   int port[2];
-  free_udp_ports(port, 2); /* free for UDP; checked again by the recorder's bind for TCP */
+  free_ports(SOCK_STREAM, port, 2);
   const char *h5 = tu_path(dir, "t.h5"), *wire = tu_path(dir, "wire.csv");
   char args[2048], log[4096];
   snprintf(args, sizeof args,
