@@ -109,6 +109,15 @@ int cmd_sync(int argc, char **argv) {
       a.opts.keep_straddling = 1;
     } else if (strcmp(o, "--no-refine") == 0) {
       a.opts.refine = 0;
+    } else if (strcmp(o, "--refine") == 0) {
+      NEED_VALUE();
+      if (strcmp(v, "best") == 0) a.opts.refine = SYNC_REFINE_BEST;
+      else if (strcmp(v, "confident") == 0) a.opts.refine = SYNC_REFINE_CONFIDENT;
+      else if (strcmp(v, "off") == 0) a.opts.refine = 0;
+      else {
+        rc = cmact_help_exit("sync", 1, "--refine must be best, confident or off, not '%s'", v);
+        goto out;
+      }
     } else if (strcmp(o, "--force") == 0) {
       a.overwrite = 1;
     } else if (strcmp(o, "--inject-offset") == 0) {

@@ -38,7 +38,7 @@ void sync_opts_default(sync_opts *o) {
   o->video_frames = 45;
   o->video_size = 64;
   o->imu_steps = 40;
-  o->refine = 1;
+  o->refine = SYNC_REFINE_BEST;
   o->max_gap_s = 0.5;
   o->step_min_s = 0.02;
   cm_xcorr_default_params(&o->xc);
@@ -467,7 +467,8 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       /* Choosing among rival peaks relies on the cycle-to-cycle variation of many cycles: on a
        * 4 s clip the best one was the true one in 1 of 5 ambiguous sessions, so shorter
        * spans keep the clock model unless the peak stands alone. */
-      int apply = r.corr >= o->wrist_min_corr && (r.confident || span >= o->wrist_min_span_s);
+      int apply = r.corr >= o->wrist_min_corr &&
+                  (r.confident || (o->refine != SYNC_REFINE_CONFIDENT && span >= o->wrist_min_span_s));
       for (int x = w; x <= (shared ? 1 : w); x++) {
         sync_stream *s = &ss->st[SR_IMU_R + x];
         s->xc = r;

@@ -19,6 +19,12 @@
 #ifndef CM_SYNC_SESSION_H
 #define CM_SYNC_SESSION_H
 
+/* --refine: best applies the strongest peak on clips long enough to choose among rivals (the
+ * default, with the clock model's bound stated where it is not confident); confident applies
+ * only peaks that stand alone. */
+#define SYNC_REFINE_BEST 1
+#define SYNC_REFINE_CONFIDENT 2
+
 #include <stdint.h>
 
 #include "clock_fit.h"
@@ -42,7 +48,7 @@ typedef struct {
   int video_frames, video_size; /* 45, 64 */
   int imu_steps;                /* 40 */
   int keep_straddling;          /* label a window that straddles a transition by its majority */
-  int refine;                   /* cross-modal refinement */
+  int refine;                   /* cross-modal refinement: 0 off, SYNC_REFINE_BEST, SYNC_REFINE_CONFIDENT */
   double max_gap_s;             /* a hole in a stream longer than this drops the windows over it */
   double step_min_s;            /* clock steps below this are slews */
   cm_xcorr_params xc;
