@@ -33,7 +33,8 @@ typedef struct {
 } split_t;
 
 struct cm_dataset {
-  char path[4096], partial[4200];
+  char path[4096];
+  h5u_partial out; /* the writer's file (PATH.partial until committed) */
   hid_t file;
   int writing;
   cm_dataset_desc desc;
@@ -67,9 +68,6 @@ static hid_t array_mtype(int a) {
 static int write_desc_attrs(cm_dataset *d) {
   const cm_dataset_desc *x = &d->desc;
   int r = 0;
-  r |= h5u_attr_str(d->file, "schema", CM_DATASET_SCHEMA);
-  r |= h5u_attr_i64(d->file, "schema_version", CM_DATASET_SCHEMA_VERSION);
-  r |= h5u_attr_str(d->file, "software_version", CMACT_VERSION);
   r |= h5u_attr_f64(d->file, "window_s", x->window_s);
   r |= h5u_attr_f64(d->file, "hop_s", x->hop_s);
   r |= h5u_attr_i64(d->file, "seed", (int64_t)x->seed);
@@ -89,12 +87,6 @@ static int write_desc_attrs(cm_dataset *d) {
 }
 
 cm_dataset *cm_dataset_create(const char *path, const cm_dataset_desc *desc, int overwrite) {
-  h5u_quiet();
-  struct stat st;
-  if (!overwrite && stat(path, &st) == 0) {
-    cm_set_error("%s: already exists (refusing to overwrite)", path);
-    return NULL;
-  }
   if (desc->n_classes < 1 || desc->n_classes > CM_MAX_CLASSES || desc->video_frames < 0 ||
       desc->audio_dim < 0 || desc->imu_steps < 0 || desc->imu_channels < 0) {
     cm_set_error("%s: bad dataset description", path);
@@ -102,23 +94,15 @@ cm_dataset *cm_dataset_create(const char *path, const cm_dataset_desc *desc, int
   }
   cm_dataset *d = cm_xcalloc(1, sizeof *d);
   snprintf(d->path, sizeof d->path, "%s", path);
-  snprintf(d->partial, sizeof d->partial, "%s.partial", path);
   d->desc = *desc;
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  /* 1.8-compatible format (earliest) keeps the file readable by every h5py; no SWMR needed. */
-  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-  H5Pset_obj_track_times(fcpl, 0);
-  d->file = H5Fcreate(d->partial, H5F_ACC_TRUNC, fcpl, fapl);
-  H5Pclose(fcpl);
-  H5Pclose(fapl);
-  if (d->file < 0) {
-    cm_set_error("%s: cannot create: %s", d->partial, errno ? strerror(errno) : "HDF5 refused");
+  if (h5u_partial_create(&d->out, path, overwrite, CM_DATASET_SCHEMA, CM_DATASET_SCHEMA_VERSION) < 0) {
     free(d);
     return NULL;
   }
+  d->file = d->out.file;
   d->writing = 1;
   if (write_desc_attrs(d) < 0) {
-    cm_set_error("%s: cannot write attributes", d->partial);
+    cm_set_error("%s: cannot write attributes", d->out.partial);
     cm_dataset_abort(d);
     return NULL;
   }
@@ -138,7 +122,7 @@ int cm_dataset_add_split(cm_dataset *d, const char *name) {
   hid_t gcpl = h5u_gcpl();
   s->group = H5Gcreate2(d->file, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
   H5Pclose(gcpl);
-  if (s->group < 0) return cm_set_error("%s: cannot create group %s", d->partial, name);
+  if (s->group < 0) return cm_set_error("%s: cannot create group %s", d->out.partial, name);
   const cm_dataset_desc *x = &d->desc;
   hsize_t vin[4] = {x->video_frames, x->video_height, x->video_width, x->video_channels};
   hsize_t ain[1] = {x->audio_dim};
@@ -153,7 +137,7 @@ int cm_dataset_add_split(cm_dataset *d, const char *name) {
   for (int a = A_LABEL; a < A__N; a++)
     r |= h5table_create(&s->a[a], s->group, array_names[a], array_ftype(a), array_mtype(a), 1, NULL,
                         1024, 1024, 0);
-  if (r) return cm_prefix_error("%s: split %s", d->partial, name);
+  if (r) return cm_prefix_error("%s: split %s", d->out.partial, name);
   return d->n_splits++;
 }
 
@@ -167,7 +151,7 @@ int cm_dataset_append(cm_dataset *d, int split, const cm_window *w) {
                            &w->sync_uncertainty_s};
   for (int a = 0; a < A__N; a++) {
     if (!src[a]) return cm_set_error("%s: window without %s", d->path, array_names[a]);
-    if (h5table_append(&s->a[a], src[a], 1) < 0) return cm_prefix_error("%s", d->partial);
+    if (h5table_append(&s->a[a], src[a], 1) < 0) return cm_prefix_error("%s", d->out.partial);
   }
   s->n++;
   return 0;
@@ -177,10 +161,10 @@ int cm_dataset_set_sessions(cm_dataset *d, const cm_dataset_session_row *rows, s
   h5table t;
   if (h5table_create(&t, d->file, "/sessions", rowtype_file(ROW_DS_SESSION), rowtype_mem(ROW_DS_SESSION),
                      1, NULL, 256, n ? n : 1, 0) < 0)
-    return cm_prefix_error("%s", d->partial);
+    return cm_prefix_error("%s", d->out.partial);
   int r = h5table_append(&t, rows, n) < 0 || h5table_write_out(&t) < 0 ? -1 : 0;
   h5table_close(&t);
-  return r < 0 ? cm_prefix_error("%s", d->partial) : 0;
+  return r < 0 ? cm_prefix_error("%s", d->out.partial) : 0;
 }
 
 int cm_dataset_set_stats(cm_dataset *d, const char *name, const float *v, size_t n) {
@@ -194,14 +178,14 @@ int cm_dataset_set_stats(cm_dataset *d, const char *name, const float *v, size_t
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(sp);
-  return r ? cm_set_error("%s: cannot write %s", d->partial, path) : 0;
+  return r ? cm_set_error("%s: cannot write %s", d->out.partial, path) : 0;
 }
 
 int cm_dataset_set_attr_str(cm_dataset *d, const char *name, const char *value) {
-  return h5u_attr_str(d->file, name, value) < 0 ? cm_prefix_error("%s", d->partial) : 0;
+  return h5u_attr_str(d->file, name, value) < 0 ? cm_prefix_error("%s", d->out.partial) : 0;
 }
 int cm_dataset_set_attr_f64(cm_dataset *d, const char *name, double value) {
-  return h5u_attr_f64(d->file, name, value) < 0 ? cm_prefix_error("%s", d->partial) : 0;
+  return h5u_attr_f64(d->file, name, value) < 0 ? cm_prefix_error("%s", d->out.partial) : 0;
 }
 
 static void close_splits(cm_dataset *d) {
@@ -216,16 +200,16 @@ int cm_dataset_close(cm_dataset *d) {
   for (int i = 0; i < d->n_splits && r == 0; i++) {
     for (int a = 0; a < A__N; a++)
       if (h5table_write_out(&d->splits[i].a[a]) < 0) {
-        r = cm_prefix_error("%s", d->partial);
+        r = cm_prefix_error("%s", d->out.partial);
         break;
       }
     if (r == 0) h5u_attr_i64(d->splits[i].group, "n_windows", d->splits[i].n);
   }
   close_splits(d);
-  if (H5Fclose(d->file) < 0 && r == 0) r = cm_set_error("%s: cannot close (disk full?)", d->partial);
-  if (r == 0 && rename(d->partial, d->path) != 0)
-    r = cm_set_error("%s: cannot rename into place: %s", d->path, strerror(errno));
-  if (r < 0) unlink(d->partial);
+  if (r == 0)
+    r = h5u_partial_commit(&d->out);
+  else
+    h5u_partial_abort(&d->out);
   free(d);
   return r;
 }
@@ -234,8 +218,7 @@ void cm_dataset_abort(cm_dataset *d) {
   if (!d) return;
   if (d->writing) {
     close_splits(d);
-    H5Fclose(d->file);
-    unlink(d->partial);
+    h5u_partial_abort(&d->out);
   }
   free(d);
 }
@@ -275,20 +258,15 @@ static herr_t collect_split(hid_t g, const char *name, const H5L_info_t *info, v
 }
 
 cm_dataset *cm_dataset_open(const char *path) {
-  int unfinished;
-  hid_t f = h5u_open_read(path, &unfinished);
+  hid_t f = h5u_open_kind(path, CM_DATASET_SCHEMA, "dataset");
   if (f < 0) return NULL;
   cm_dataset *d = cm_xcalloc(1, sizeof *d);
   snprintf(d->path, sizeof d->path, "%s", path);
   d->file = f;
-  char schema[64], names[CM_MAX_CLASSES * (CM_CLASS_NAME_LEN + 1)];
+  char names[CM_MAX_CLASSES * (CM_CLASS_NAME_LEN + 1)];
   cm_dataset_desc *x = &d->desc;
   int vs[4], nvs = 0, is[2], nis = 0;
   int64_t v;
-  if (h5u_file_schema(f, schema, sizeof schema) < 0 || strcmp(schema, CM_DATASET_SCHEMA) != 0) {
-    cm_set_error("%s: not a cmact dataset file", path);
-    goto fail;
-  }
   if (h5u_get_attr_i32_array(f, "video_shape", vs, 4, &nvs) < 0 || nvs != 4 ||
       h5u_get_attr_i32_array(f, "imu_shape", is, 2, &nis) < 0 || nis != 2 ||
       h5u_get_attr_i64(f, "audio_dim", &v) < 0 || h5u_get_attr_str(f, "class_names", names, sizeof names) < 0) {

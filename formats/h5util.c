@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cm_util.h"
 
@@ -383,4 +384,56 @@ hid_t h5u_open_read(const char *path, int *unfinished) {
 
 int h5u_file_schema(hid_t file, char *buf, size_t len) {
   return h5u_get_attr_str(file, "schema", buf, len);
+}
+
+hid_t h5u_open_kind(const char *path, const char *schema, const char *what) {
+  int unfinished;
+  hid_t f = h5u_open_read(path, &unfinished);
+  if (f < 0) return -1;
+  char got[64];
+  if (h5u_file_schema(f, got, sizeof got) < 0 || strcmp(got, schema) != 0) {
+    H5Fclose(f);
+    return cm_set_error("%s: not a cmact %s file", path, what);
+  }
+  return f;
+}
+
+int h5u_partial_create(h5u_partial *p, const char *path, int overwrite, const char *schema,
+                       int64_t schema_version) {
+  h5u_quiet();
+  memset(p, 0, sizeof *p);
+  p->file = -1;
+  struct stat st;
+  if (!overwrite && stat(path, &st) == 0) return cm_set_error("%s: already exists (refusing to overwrite)", path);
+  snprintf(p->path, sizeof p->path, "%s", path);
+  snprintf(p->partial, sizeof p->partial, "%s.partial", path);
+  /* No object timestamps, so the same content gives the same bytes. */
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_obj_track_times(fcpl, 0);
+  errno = 0;
+  p->file = H5Fcreate(p->partial, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+  H5Pclose(fcpl);
+  if (p->file < 0) return cm_set_error("%s: cannot create: %s", p->partial, errno ? strerror(errno) : "HDF5 refused");
+  if (h5u_attr_str(p->file, "schema", schema) < 0 || h5u_attr_i64(p->file, "schema_version", schema_version) < 0 ||
+      h5u_attr_str(p->file, "software_version", CMACT_VERSION) < 0) {
+    h5u_partial_abort(p);
+    return cm_set_error("%s: cannot write attributes", p->partial);
+  }
+  return 0;
+}
+
+int h5u_partial_commit(h5u_partial *p) {
+  int r = 0;
+  if (H5Fclose(p->file) < 0) r = cm_set_error("%s: cannot close (disk full?)", p->partial);
+  p->file = -1;
+  if (r == 0 && rename(p->partial, p->path) != 0)
+    r = cm_set_error("%s: cannot rename into place: %s", p->path, strerror(errno));
+  if (r < 0) unlink(p->partial);
+  return r;
+}
+
+void h5u_partial_abort(h5u_partial *p) {
+  if (p->file >= 0) H5Fclose(p->file);
+  p->file = -1;
+  unlink(p->partial);
 }

@@ -80,5 +80,23 @@ int64_t h5u_nrows(hid_t dset);
 hid_t h5u_open_read(const char *path, int *unfinished);
 /* The file's schema attribute ("cmact.session", ...) or "" */
 int h5u_file_schema(hid_t file, char *buf, size_t len);
+/* Open for reading a file that must carry schema `schema`; otherwise a one-line error
+ * "PATH: not a cmact WHAT file" and -1. */
+hid_t h5u_open_kind(const char *path, const char *schema, const char *what);
+
+/* A whole-file writer's lifecycle (dataset and model files): the file is created as
+ * PATH.partial with its schema attributes and renamed to PATH only by a successful commit, so
+ * a crash or an error never leaves a half-written file under the final name. */
+typedef struct {
+  char path[4096], partial[4200];
+  hid_t file;
+} h5u_partial;
+/* Refuses an existing PATH unless overwrite. Writes schema, schema_version, software_version. */
+int h5u_partial_create(h5u_partial *p, const char *path, int overwrite, const char *schema,
+                       int64_t schema_version);
+/* Close and rename into place; on any failure the partial file is removed and -1 returned. */
+int h5u_partial_commit(h5u_partial *p);
+/* Close (if open) and remove the partial file. */
+void h5u_partial_abort(h5u_partial *p);
 
 #endif

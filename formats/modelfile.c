@@ -17,7 +17,8 @@
 #define MAX_TENSORS 256
 
 struct cm_modelfile {
-  char path[4096], partial[4200];
+  char path[4096];
+  h5u_partial out; /* the writer's file (PATH.partial until committed) */
   hid_t file;
   int writing;
   int n_tensors;
@@ -25,30 +26,16 @@ struct cm_modelfile {
 };
 
 cm_modelfile *cm_modelfile_create(const char *path, const char *architecture, int overwrite) {
-  h5u_quiet();
-  struct stat st;
-  if (!overwrite && stat(path, &st) == 0) {
-    cm_set_error("%s: already exists (refusing to overwrite)", path);
-    return NULL;
-  }
   cm_modelfile *m = cm_xcalloc(1, sizeof *m);
   snprintf(m->path, sizeof m->path, "%s", path);
-  snprintf(m->partial, sizeof m->partial, "%s.partial", path);
-  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-  H5Pset_obj_track_times(fcpl, 0);
-  m->file = H5Fcreate(m->partial, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-  H5Pclose(fcpl);
-  if (m->file < 0) {
-    cm_set_error("%s: cannot create: %s", m->partial, errno ? strerror(errno) : "HDF5 refused");
+  if (h5u_partial_create(&m->out, path, overwrite, CM_MODEL_SCHEMA, CM_MODEL_SCHEMA_VERSION) < 0) {
     free(m);
     return NULL;
   }
+  m->file = m->out.file;
   m->writing = 1;
-  if (h5u_attr_str(m->file, "schema", CM_MODEL_SCHEMA) < 0 ||
-      h5u_attr_i64(m->file, "schema_version", CM_MODEL_SCHEMA_VERSION) < 0 ||
-      h5u_attr_str(m->file, "architecture", architecture) < 0 ||
-      h5u_attr_str(m->file, "software_version", CMACT_VERSION) < 0) {
-    cm_set_error("%s: cannot write attributes", m->partial);
+  if (h5u_attr_str(m->file, "architecture", architecture) < 0) {
+    cm_set_error("%s: cannot write attributes", m->out.partial);
     cm_modelfile_abort(m);
     return NULL;
   }
@@ -56,30 +43,30 @@ cm_modelfile *cm_modelfile_create(const char *path, const char *architecture, in
 }
 
 int cm_modelfile_set_input_shape(cm_modelfile *m, const int *dims, int ndims) {
-  return h5u_attr_i32_array(m->file, "input_shape", dims, ndims) < 0 ? cm_prefix_error("%s", m->partial) : 0;
+  return h5u_attr_i32_array(m->file, "input_shape", dims, ndims) < 0 ? cm_prefix_error("%s", m->out.partial) : 0;
 }
 
 int cm_modelfile_set_classes(cm_modelfile *m, const char *const *names, int n) {
   char buf[4096] = "";
   for (int i = 0; i < n; i++) {
-    if (strchr(names[i], ',')) return cm_set_error("%s: class name '%s' contains a comma", m->partial, names[i]);
-    if (strlen(buf) + strlen(names[i]) + 2 >= sizeof buf) return cm_set_error("%s: too many class names", m->partial);
+    if (strchr(names[i], ',')) return cm_set_error("%s: class name '%s' contains a comma", m->out.partial, names[i]);
+    if (strlen(buf) + strlen(names[i]) + 2 >= sizeof buf) return cm_set_error("%s: too many class names", m->out.partial);
     if (i) strcat(buf, ",");
     strcat(buf, names[i]);
   }
-  return h5u_attr_str(m->file, "class_names", buf) < 0 ? cm_prefix_error("%s", m->partial) : 0;
+  return h5u_attr_str(m->file, "class_names", buf) < 0 ? cm_prefix_error("%s", m->out.partial) : 0;
 }
 
 int cm_modelfile_set_attr(cm_modelfile *m, const char *key, const char *value) {
   static const char *reserved[] = {"schema", "schema_version", "architecture", "input_shape", "class_names"};
   for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-    if (strcmp(key, reserved[i]) == 0) return cm_set_error("%s: attribute '%s' is reserved", m->partial, key);
-  return h5u_attr_str(m->file, key, value) < 0 ? cm_prefix_error("%s", m->partial) : 0;
+    if (strcmp(key, reserved[i]) == 0) return cm_set_error("%s: attribute '%s' is reserved", m->out.partial, key);
+  return h5u_attr_str(m->file, key, value) < 0 ? cm_prefix_error("%s", m->out.partial) : 0;
 }
 
 int cm_modelfile_put_tensor(cm_modelfile *m, const char *name, const int64_t *dims, int ndims,
                             const float *data) {
-  if (ndims < 1 || ndims > 8) return cm_set_error("%s: tensor %s: rank %d", m->partial, name, ndims);
+  if (ndims < 1 || ndims > 8) return cm_set_error("%s: tensor %s: rank %d", m->out.partial, name, ndims);
   char path[160];
   snprintf(path, sizeof path, "/weights/%s", name);
   hsize_t d[8];
@@ -91,7 +78,7 @@ int cm_modelfile_put_tensor(cm_modelfile *m, const char *name, const int64_t *di
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(sp);
-  return r ? cm_set_error("%s: cannot write tensor %s", m->partial, name) : 0;
+  return r ? cm_set_error("%s: cannot write tensor %s", m->out.partial, name) : 0;
 }
 
 int cm_modelfile_put_history(cm_modelfile *m, const char *columns_csv, const double *rows, int n_rows,
@@ -106,23 +93,18 @@ int cm_modelfile_put_history(cm_modelfile *m, const char *columns_csv, const dou
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(sp);
-  return r ? cm_set_error("%s: cannot write history", m->partial) : 0;
+  return r ? cm_set_error("%s: cannot write history", m->out.partial) : 0;
 }
 
 int cm_modelfile_close(cm_modelfile *m) {
-  int r = 0;
-  if (H5Fclose(m->file) < 0) r = cm_set_error("%s: cannot close (disk full?)", m->partial);
-  if (r == 0 && rename(m->partial, m->path) != 0)
-    r = cm_set_error("%s: cannot rename into place: %s", m->path, strerror(errno));
-  if (r < 0) unlink(m->partial);
+  int r = h5u_partial_commit(&m->out);
   free(m);
   return r;
 }
 
 void cm_modelfile_abort(cm_modelfile *m) {
   if (!m) return;
-  H5Fclose(m->file);
-  unlink(m->partial);
+  h5u_partial_abort(&m->out);
   free(m);
 }
 
@@ -136,18 +118,11 @@ static herr_t visit_tensor(hid_t obj, const char *name, const H5O_info_t *info, 
 }
 
 cm_modelfile *cm_modelfile_open(const char *path) {
-  int unfinished;
-  hid_t f = h5u_open_read(path, &unfinished);
+  hid_t f = h5u_open_kind(path, CM_MODEL_SCHEMA, "model");
   if (f < 0) return NULL;
   cm_modelfile *m = cm_xcalloc(1, sizeof *m);
   snprintf(m->path, sizeof m->path, "%s", path);
   m->file = f;
-  char schema[64];
-  if (h5u_file_schema(f, schema, sizeof schema) < 0 || strcmp(schema, CM_MODEL_SCHEMA) != 0) {
-    cm_set_error("%s: not a cmact model file", path);
-    cm_modelfile_close_reader(m);
-    return NULL;
-  }
   if (h5u_exists(f, "/weights")) {
     hid_t g = H5Gopen2(f, "/weights", H5P_DEFAULT);
     H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, visit_tensor, m);

@@ -9,14 +9,17 @@
 # with the ffmpeg command: one encode, then N copies with their own creation times (ffmpeg
 # -c copy), so making the corpus costs little. The import itself is timed with /usr/bin/time
 # (wall and CPU seconds), run once; the report says which input was used.
+# RAW=DIR uses an existing export instead (e.g. the whole corpus from
+# `cmact simulate --preset cmactivity --export-raw DIR`); N is then ignored.
 set -euo pipefail
 N=${1:-100}
 BUILD=${2:-build}
 CMACT=$(readlink -f "$BUILD/cmact")
 W=$(mktemp -d "${TMPDIR:-/tmp}/cmact-import-bench-XXXXXX")
 trap 'rm -rf "$W"' EXIT
-RAW=$W/raw
-if "$CMACT" simulate --help 2>/dev/null | grep -q -- --export-raw; then
+if [ -n "${RAW:-}" ]; then
+  SRC="existing export $RAW ($(find "$RAW" -name '*.mp4' | wc -l) videos)"
+elif RAW=$W/raw && "$CMACT" simulate --help 2>/dev/null | grep -q -- --export-raw; then
   SRC="simulator export, cmactivity preset, $N sessions"
   "$CMACT" simulate --preset cmactivity --sessions "$N" --out "$W/sim" --export-raw "$RAW" >/dev/null
 else

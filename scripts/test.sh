@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --fuzz
+# A merge conflict committed by mistake (docs are merged by union, but not every merge is).
+if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
+  if git grep -nE '^(<<<<<<<|>>>>>>>)( |$)' -- '*.md' '*.c' '*.h' '*.cmake' '*.sh' '*.txt'; then
+    echo "test.sh: merge conflict markers committed (above)" >&2
+    exit 1
+  fi
+fi
 JOBS=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMACT_TESTS=ON >/dev/null

@@ -190,7 +190,20 @@ void cm_split_assign_sessions(const cm_split_spec *s, const cm_split_session *ss
     for (size_t i = 0; i < n; i++) locs[i] = ss[i].location;
     qsort(locs, n, sizeof *locs, cmp_str);
     /* Only a corpus with more than one location has a location to set apart. */
-    if (strcmp(locs[0], locs[n - 1]) != 0) snprintf(personal_location, CM_SPLIT_NAME_LEN, "%s", locs[n - 1]);
+    if (strcmp(locs[0], locs[n - 1]) != 0) {
+      /* The location none of whose sessions holds an excluded class, when exactly one is
+       * (a location with stairs would lose its stair sessions from the personalization set). */
+      const char *clean = NULL;
+      int n_clean = 0;
+      for (size_t k = 0; k < n; k++) {
+        if (k > 0 && strcmp(locs[k], locs[k - 1]) == 0) continue;
+        int dirty = 0;
+        for (size_t i = 0; i < n && !dirty; i++)
+          dirty = ss[i].has_excluded_class && strcmp(ss[i].location, locs[k]) == 0;
+        if (!dirty) clean = locs[k], n_clean++;
+      }
+      snprintf(personal_location, CM_SPLIT_NAME_LEN, "%s", n_clean == 1 ? clean : locs[n - 1]);
+    }
     free(locs);
   } else if (s->personal_locations.n > 0) {
     snprintf(personal_location, CM_SPLIT_NAME_LEN, "%s", s->personal_locations.v[0]);

@@ -22,8 +22,10 @@
  *                  "exclude_classes": ["downstairs","upstairs"]},
  *     "test": {"fraction": 0.10216, "sessions": [], "users": [], "locations": []},
  *     "train": {"pretrain": 5000, "transfer": 6000, "limited": 976} }
- * With no personal location named, the last location in sorted order is the personalization
- * location (the study's 6th); "locations": [] means no personalization set at all.
+ * With no personal location named, the personalization location is the one location whose
+ * sessions never hold an excluded class (the study's 6th location has no stairs); when no single
+ * location is like that, the last location in sorted order. "locations": [] means no
+ * personalization set at all.
  * Listing test sessions, users or locations replaces the random draw.
  */
 #ifndef CM_SPLITS_H
@@ -53,7 +55,7 @@ typedef struct {
   uint64_t seed;
   int n_classes;
   char classes[CM_MAX_CLASSES][CM_CLASS_NAME_LEN];
-  int personal_locations_given; /* 0: the last location in sorted order */
+  int personal_locations_given; /* 0: the location without excluded classes, else the last */
   cm_name_list personal_locations;
   double personal_train_fraction;
   cm_name_list personal_exclude_classes;
@@ -75,6 +77,7 @@ int cm_name_list_has(const cm_name_list *l, const char *name);
  * the location used (or "" when none). */
 typedef struct {
   const char *name, *user, *location;
+  int has_excluded_class; /* a label names one of personal_exclude_classes */
 } cm_split_session;
 void cm_split_assign_sessions(const cm_split_spec *s, const cm_split_session *ss, size_t n, int *role,
                               char personal_location[CM_SPLIT_NAME_LEN]);

@@ -67,6 +67,7 @@ typedef struct {
   char id[64], user[64], location[64];
   char *path;
   char error[256];
+  int has_excluded_class; /* a label of a class the personalization set leaves out */
 } file_meta;
 static int cmp_meta(const void *a, const void *b) {
   const file_meta *x = a, *y = b;
@@ -352,6 +353,19 @@ static void print_report(run_state *r, FILE *t, cJSON *summary) {
 
 /* ---- the job ---- */
 
+/* Whether any label of the session names a class the personalization set excludes (stairs):
+ * the default personalization location is the one whose sessions never do. */
+static int labels_have_excluded_class(cm_session *s, const cm_session_meta *m, const cm_name_list *excluded) {
+  int found = 0;
+  for (int64_t first = 0; first < m->n_labels && !found; first += 64) {
+    cm_label_row rows[64];
+    int64_t n = m->n_labels - first < 64 ? m->n_labels - first : 64;
+    if (cm_session_read_labels(s, first, n, rows) < 0) return 0;
+    for (int64_t k = 0; k < n && !found; k++) found = cm_name_list_has(excluded, rows[k].activity);
+  }
+  return found;
+}
+
 static int group_sessions(run_state *r, const strvec *files) {
   file_meta *fm = cm_xcalloc(files->n + 1, sizeof *fm);
   for (size_t i = 0; i < files->n; i++) {
@@ -366,6 +380,7 @@ static int group_sessions(run_state *r, const strvec *files) {
     snprintf(fm[i].id, sizeof fm[i].id, "%s", m->session_id);
     snprintf(fm[i].user, sizeof fm[i].user, "%s", m->user);
     snprintf(fm[i].location, sizeof fm[i].location, "%s", m->location);
+    fm[i].has_excluded_class = labels_have_excluded_class(s, m, &r->a->split.personal_exclude_classes);
     cm_session_close(s);
   }
   qsort(fm, files->n, sizeof *fm, cmp_meta);
@@ -385,6 +400,7 @@ static int group_sessions(run_state *r, const strvec *files) {
       continue;
     }
     cur->paths[cur->n_files++] = cm_xstrdup(fm[i].path);
+    cur->has_excluded_class |= fm[i].has_excluded_class;
   }
   free(fm);
   return 0;
@@ -418,7 +434,8 @@ int sync_run(sync_run_args *a, FILE *table) {
   cm_split_session *sv = cm_xmalloc((r.n_ss + 1) * sizeof *sv);
   int *role = cm_xmalloc((r.n_ss + 1) * sizeof *role);
   for (size_t i = 0; i < r.n_ss; i++)
-    sv[i].name = r.ss[i].session_id, sv[i].user = r.ss[i].user, sv[i].location = r.ss[i].location;
+    sv[i].name = r.ss[i].session_id, sv[i].user = r.ss[i].user, sv[i].location = r.ss[i].location,
+    sv[i].has_excluded_class = r.ss[i].has_excluded_class;
   char ploc[CM_SPLIT_NAME_LEN];
   cm_split_assign_sessions(&a->split, sv, r.n_ss, role, ploc);
   for (size_t i = 0; i < r.n_ss; i++) r.ss[i].role = role[i];

@@ -81,6 +81,7 @@ typedef struct {
   int skipped;
   char reason[256];
   int role; /* CM_ROLE_* */
+  int has_excluded_class; /* labels name a class the personalization set leaves out */
   sync_stream st[SR_COUNT];
   cm_clock_ref ref[SYNC_MAX_FILES];
   int64_t span_start_ns, span_end_ns;

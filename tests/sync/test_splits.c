@@ -44,6 +44,7 @@ static void test_session_roles(void **s) {
   for (int i = 0; i < N; i++) {
     snprintf(names[i], 16, "s%03d", i);
     ss[i].name = names[i], ss[i].user = i % 2 ? "u1" : "u2", ss[i].location = locs[i % 6];
+    ss[i].has_excluded_class = 0;
   }
   int role[N];
   char ploc[CM_SPLIT_NAME_LEN];
@@ -57,6 +58,17 @@ static void test_session_roles(void **s) {
   }
   assert_int_equal(n_role[CM_ROLE_TEST], 5); /* 50 * 71/695 = 5.1 */
   assert_int_equal(n_role[CM_ROLE_PERSONAL_TRAIN], 3); /* 10 * 0.298 */
+  /* stairs everywhere but loc3: loc3 is the personalization location, whatever its name's rank */
+  for (int i = 0; i < N; i++) ss[i].has_excluded_class = (i / 6) % 2 == 0 && strcmp(ss[i].location, "loc3") != 0;
+  cm_split_assign_sessions(&sp, ss, N, role, ploc);
+  assert_string_equal(ploc, "loc3");
+  for (int i = 0; i < N; i++)
+    assert_int_equal(role[i] == CM_ROLE_PERSONAL_TRAIN || role[i] == CM_ROLE_PERSONAL_TEST,
+                     strcmp(ss[i].location, "loc3") == 0);
+  /* two locations without stairs: no single answer, so the last in sorted order */
+  for (int i = 0; i < N; i++) ss[i].has_excluded_class = (i / 6) % 2 == 0 && i % 6 < 4;
+  cm_split_assign_sessions(&sp, ss, N, role, ploc);
+  assert_string_equal(ploc, "loc6");
   /* a split file naming test users and no personal location */
   char *dir = tu_mkdtemp("splits");
   const char *path = tu_path(dir, "split.json");
