@@ -24,6 +24,10 @@ static const struct command commands[] = {
      "                      [--sessions N] [--every K] [--schedules N] [--width W --height H] [--fps F]\n"
      "                      [--audio-rate 22050|44100|48000] [--imu-rate HZ] [--ntp-spread S]\n"
      "                      [--export-raw DIR]\n"
+     "       cmact simulate --live [--preset P] [--seed N] [--session I] [--duration S]\n"
+     "                      [--imu-left udp:HOST:PORT] [--imu-right udp:HOST:PORT]\n"
+     "                      [--video-to HOST:PORT] [--audio-to HOST:PORT] [--imu-frame N]\n"
+     "                      [--loss P] [--dup P] [--reorder P] [--wire-log FILE.csv]\n"
      "\n"
      "Simulates a person doing the study's activities (downstairs, upstairs, run, jump, walk,\n"
      "handwashing, exercise) in several locations, seen by a phone camera (H.264 video, audio)\n"
@@ -42,7 +46,16 @@ static const struct command commands[] = {
      "  --export-raw  also write the clips as a phone and wrist sensors would have left them:\n"
      "                DIR/<activity>/<session>.mp4 (H.264 + AAC), DIR/raw3|raw4|raw11|raw12/\n"
      "                imu.csv.gz (right acc, right gyro, left acc, left gyro; rows\n"
-     "                timestamp_ms,0,x,y,z) and DIR/manifest.csv\n"},
+     "                timestamp_ms,0,x,y,z) and DIR/manifest.csv\n"
+     "\n"
+     "--live plays session I of the preset (default 0) in real time as its devices would send\n"
+     "it: each wrist sensor's PMD frames in cmact wire envelopes to --imu-left/--imu-right\n"
+     "(udp: or tcp:, as 'cmact record --imu' receives them), the camera's H.264 as RTP\n"
+     "(rtph264pay, pt 96) to --video-to and its microphone as L16 RTP (mono, pt 96) to\n"
+     "--audio-to. --duration S cuts the session's span short; --loss/--dup/--reorder are\n"
+     "per-frame probabilities on the IMU links (deterministic for --seed); --imu-frame is the\n"
+     "samples per PMD frame (default ~80 ms worth); --wire-log writes every measured sample and\n"
+     "every frame's fate (docs: collect/sim_live.h).\n"},
     {"simulate-look", cmd_simulate_look, "draw the simulated world: contact sheet, spectrograms, IMU traces",
      "usage: cmact simulate-look --out DIR [--seed N]\n"
      "\n"
@@ -70,7 +83,7 @@ static const struct command commands[] = {
      "\n"
      "Sends ACC and GYRO PMD frames of N samples (default 16) in cmact IMU envelopes, with\n"
      "frames dropped, duplicated or sent late with the given probabilities (seeded).\n"},
-    {"record", cmd_record, "record camera video and audio (GStreamer) with chrony clock metadata",
+    {"record", cmd_record, "record camera video and audio (GStreamer) and wrist IMUs with chrony clock metadata",
      "usage: cmact record --out FILE.h5 [options]\n"
      "\n"
      "Records video (encoded once, H.264 or MJPEG) and PCM audio from GStreamer sources into a\n"
@@ -97,7 +110,13 @@ static const struct command commands[] = {
      "  --session-id ID          shared by the files of one session (default: time-host)\n"
      "  --chrony-socket PATH     chronyd's command socket (default /run/chrony/chronyd.sock)\n"
      "  --chrony-interval S      ask chronyd every S seconds (default 4; 0: never)\n"
-     "  --imu NAME=SPEC          also record an IMU stream (when this build has IMU capture)\n"
+     "  --imu NAME=SPEC          also record a wrist IMU as stream imu_NAME (repeatable, up to 4);\n"
+     "                           SPEC: ble:AA:BB:CC:DD:EE:FF[/random] (Polar PMD sensor),\n"
+     "                           udp:HOST:PORT[/SENSOR] or tcp:HOST:PORT[/SENSOR] (cmact wire\n"
+     "                           envelopes, e.g. from 'cmact simulate --live'). With --imu and\n"
+     "                           no --video/--audio/--no-* option, only the IMUs are recorded\n"
+     "                           (add --video auto --audio auto for the default devices too)\n"
+     "  --imu-rate HZ            rate asked of BLE sensors and stored as nominal (default 52)\n"
      "  --status, --no-status    one-line live status on stderr (default: on a terminal)\n"
      "  --summary-json FILE      write the summary as JSON too\n"},
     {"label", cmd_label, "add or correct an activity label interval in a session file",

@@ -13,6 +13,7 @@
 
 #include "cm_util.h"
 #include "cmds.h"
+#include "imu_capture.h"
 #include "rec_activities.h"
 #include "rec_recorder.h"
 
@@ -37,6 +38,7 @@ static int write_summary_json(const char *path, const rec_options *o, const rec_
   cJSON_AddNumberToObject(j, "audio_frames", (double)s->audio_frames);
   cJSON_AddNumberToObject(j, "audio_discontinuities", (double)s->audio_discontinuities);
   cJSON_AddNumberToObject(j, "imu_samples", (double)s->imu_samples);
+  cJSON_AddNumberToObject(j, "imu_lost", (double)s->imu_lost);
   cJSON_AddNumberToObject(j, "chrony_answers", (double)s->chrony_answers);
   cJSON_AddNumberToObject(j, "chrony_failures", (double)s->chrony_failures);
   cJSON_AddNumberToObject(j, "file_bytes", (double)s->file_bytes);
@@ -54,6 +56,8 @@ int cmd_record(int argc, char **argv) {
                    .chrony_interval_s = 4,
                    .status_line = isatty(2)};
   const char *summary_json = NULL;
+  int av_given = 0; /* --video/--audio/--no-* seen: otherwise --imu alone records IMUs only */
+  char imu_names[REC_MAX_IMU][CM_EVENT_STREAM_LEN - 4]; /* stream "imu_" + name */
   const char *env = getenv("CMACT_PROGRESS");
   if (env) o.status_line = atoi(env) != 0;
   for (int i = 1; i < argc; i++) {
@@ -62,10 +66,10 @@ int cmd_record(int argc, char **argv) {
 #define NEEDS_VALUE \
   if (!v) return cmact_help_exit("record", 1, "%s needs a value", a); \
   i++
-    if (strcmp(a, "--video") == 0) { NEEDS_VALUE; o.capture.video_src = v; }
-    else if (strcmp(a, "--audio") == 0) { NEEDS_VALUE; o.capture.audio_src = v; }
-    else if (strcmp(a, "--no-video") == 0) o.capture.video_src = NULL;
-    else if (strcmp(a, "--no-audio") == 0) o.capture.audio_src = NULL;
+    if (strcmp(a, "--video") == 0) { NEEDS_VALUE; o.capture.video_src = v; av_given = 1; }
+    else if (strcmp(a, "--audio") == 0) { NEEDS_VALUE; o.capture.audio_src = v; av_given = 1; }
+    else if (strcmp(a, "--no-video") == 0) { o.capture.video_src = NULL; av_given = 1; }
+    else if (strcmp(a, "--no-audio") == 0) { o.capture.audio_src = NULL; av_given = 1; }
     else if (strcmp(a, "--video-codec") == 0) {
       NEEDS_VALUE;
       if (strcmp(v, "h264") && strcmp(v, "mjpeg"))
@@ -122,16 +126,32 @@ int cmd_record(int argc, char **argv) {
         return cmact_help_exit("record", 1, "--imu '%s': expected NAME=SPEC (left=..., right=...)", v);
       if (o.n_imu == REC_MAX_IMU)
         return cmact_help_exit("record", 1, "--imu: at most %d IMU streams", REC_MAX_IMU);
-      o.imu_name[o.n_imu] = cm_xstrdup(v);
-      ((char *)o.imu_name[o.n_imu])[eq - v] = 0;
+      if (cm_imu_spec_check(eq + 1) < 0)
+        return cmact_help_exit("record", 1, "--imu '%s': %s", v, cm_error());
+      if ((size_t)(eq - v) >= sizeof imu_names[0])
+        return cmact_help_exit("record", 1, "--imu '%s': the name is too long", v);
+      char *name = imu_names[o.n_imu];
+      memcpy(name, v, (size_t)(eq - v));
+      name[eq - v] = 0;
+      for (int k = 0; k < o.n_imu; k++)
+        if (strcmp(o.imu_name[k], name) == 0)
+          return cmact_help_exit("record", 1, "--imu '%s': the name '%s' is used twice", v, name);
+      o.imu_name[o.n_imu] = name;
       o.imu_spec[o.n_imu++] = eq + 1;
+    } else if (strcmp(a, "--imu-rate") == 0) {
+      NEEDS_VALUE;
+      long n;
+      if (cm_parse_long(v, a, &n) < 0 || n < 1 || n > 10000)
+        return cmact_help_exit("record", 1, "--imu-rate '%s': expected Hz, 1..10000", v);
+      o.imu_rate = (int)n;
     } else
       return cmact_help_exit("record", 1, "unknown option '%s'", a);
 #undef NEEDS_VALUE
   }
+  if (o.n_imu > 0 && !av_given) o.capture.video_src = o.capture.audio_src = NULL;
   if (!o.out_path) return cmact_help_exit("record", 1, "--out FILE.h5 is required");
   if (!o.capture.video_src && !o.capture.audio_src && o.n_imu == 0)
-    return cmact_help_exit("record", 1, "nothing to record (--no-video and --no-audio)");
+    return cmact_help_exit("record", 1, "nothing to record (--no-video and --no-audio, no --imu)");
   if (!o.overwrite && access(o.out_path, F_OK) == 0)
     return cm_fail(CM_EXIT_FAIL, "record", "%s: exists already (use --force to replace it)",
                    o.out_path);
@@ -143,7 +163,6 @@ int cmd_record(int argc, char **argv) {
 
   rec_summary s;
   int rc = rec_run(&o, &s);
-  for (int i = 0; i < o.n_imu; i++) free((char *)o.imu_name[i]);
   if (rc < 0) {
     /* Name the file once: the formats library's errors already start with it. */
     const char *why = cm_error();
@@ -169,6 +188,9 @@ int cmd_record(int argc, char **argv) {
   printf("%-24s %lld\n", "video frames dropped", (long long)s.video_dropped);
   printf("%-24s %lld\n", "audio frames", (long long)s.audio_frames);
   printf("%-24s %lld\n", "audio discontinuities", (long long)s.audio_discontinuities);
+  if (o.n_imu > 0)
+    printf("%-24s %lld rows in %d stream(s), %lld frames lost or gaps\n", "imu samples",
+           (long long)s.imu_samples, o.n_imu, (long long)s.imu_lost);
   printf("%-24s %lld answered, %lld failed\n", "chrony queries", (long long)s.chrony_answers,
          (long long)s.chrony_failures);
   printf("%-24s %.2f MB\n", "file size", s.file_bytes / 1e6);

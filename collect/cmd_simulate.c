@@ -6,6 +6,8 @@
  * (a frame, an audio block, the body's path), so memory is bounded by the thread count, not the
  * corpus. Files are byte-identical whatever the thread count. A sessions.csv manifest lists
  * every session with its files, user, location, activity and duration.
+ *
+ * With --live, one session is played in real time over the network instead (sim_live.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include "cm_util.h"
 #include "cmds.h"
 #include "sim.h"
+#include "sim_live.h"
 
 typedef struct {
   const sim_preset *ps;
@@ -95,6 +98,10 @@ int cmd_simulate(int argc, char **argv) {
   const char *preset = "quick", *out = NULL, *export_dir = NULL;
   long seed = 1, threads = 2, sessions = -1, every = 1, schedules = -1, width = 0, height = 0, audio_rate = 0;
   double imu_rate = 0, fps = 0, spread = -1;
+  int live = 0;
+  long session = 0, imu_frame = 0;
+  double live_duration = 0, loss = 0, dup = 0, reorder = 0;
+  const char *imu_left = NULL, *imu_right = NULL, *video_to = NULL, *audio_to = NULL, *wire_log = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -115,12 +122,29 @@ int cmd_simulate(int argc, char **argv) {
     else if (strcmp(a, "--audio-rate") == 0) LONG(audio_rate);
     else if (strcmp(a, "--imu-rate") == 0) DBL(imu_rate);
     else if (strcmp(a, "--ntp-spread") == 0) DBL(spread);
+    else if (strcmp(a, "--live") == 0) live = 1;
+    else if (strcmp(a, "--session") == 0) LONG(session);
+    else if (strcmp(a, "--duration") == 0) DBL(live_duration);
+    else if (strcmp(a, "--imu-left") == 0) { NEED(); imu_left = v; }
+    else if (strcmp(a, "--imu-right") == 0) { NEED(); imu_right = v; }
+    else if (strcmp(a, "--video-to") == 0) { NEED(); video_to = v; }
+    else if (strcmp(a, "--audio-to") == 0) { NEED(); audio_to = v; }
+    else if (strcmp(a, "--imu-frame") == 0) LONG(imu_frame);
+    else if (strcmp(a, "--loss") == 0) DBL(loss);
+    else if (strcmp(a, "--dup") == 0) DBL(dup);
+    else if (strcmp(a, "--reorder") == 0) DBL(reorder);
+    else if (strcmp(a, "--wire-log") == 0) { NEED(); wire_log = v; }
     else return cmact_help_exit("simulate", 1, "unknown option '%s'", a);
 #undef NEED
 #undef LONG
 #undef DBL
   }
-  if (!out) return cmact_help_exit("simulate", 1, "--out DIR is required");
+  if (!live && (imu_left || imu_right || video_to || audio_to || wire_log || session || live_duration > 0))
+    return cmact_help_exit("simulate", 1, "--session, --duration, --imu-*, --video-to, --audio-to "
+                                          "and --wire-log need --live");
+  if (!out && !live) return cmact_help_exit("simulate", 1, "--out DIR is required");
+  if (live && (out || export_dir))
+    return cmact_help_exit("simulate", 1, "--live sends over the network: no --out/--export-raw");
   sim_preset ps;
   if (sim_preset_get(preset, &ps) < 0) return cmact_help_exit("simulate", 1, "--preset: %s", cm_error());
   if (threads < 1 || threads > 256) return cmact_help_exit("simulate", 1, "--threads must be 1..256");
@@ -150,6 +174,33 @@ int cmd_simulate(int argc, char **argv) {
   if (spread >= 0) {
     if (spread > 10) return cmact_help_exit("simulate", 1, "--ntp-spread must be 0..10 s");
     ps.ntp_spread_s = spread > 1e-4 ? spread : 1e-4;
+  }
+  if (live) {
+    if (live_duration < 0) return cmact_help_exit("simulate", 1, "--duration must be >= 0");
+    if (imu_frame < 0 || imu_frame > 200) return cmact_help_exit("simulate", 1, "--imu-frame must be 1..200");
+    if (loss < 0 || loss > 1 || dup < 0 || dup > 1 || reorder < 0 || reorder > 1)
+      return cmact_help_exit("simulate", 1, "--loss, --dup and --reorder are probabilities, 0..1");
+    if (session < 0 || session >= ps.n_sessions)
+      return cmact_help_exit("simulate", 1, "--session %ld: preset %s has sessions 0..%d", session,
+                             preset, ps.n_sessions - 1);
+    sim_live_opts lo = {.seed = (uint64_t)seed, .session = (int)session, .duration_s = live_duration,
+                        .imu_to = {imu_left, imu_right}, .video_to = video_to, .audio_to = audio_to,
+                        .imu_frame = (int)imu_frame, .loss = loss, .duplicate = dup, .reorder = reorder,
+                        .wire_log = wire_log};
+    const char *dests[4] = {video_to, audio_to, imu_left, imu_right};
+    const char *what[4] = {"--video-to", "--audio-to", "--imu-left", "--imu-right"};
+    for (int k = 0; k < 4; k++) {
+      const char *d = dests[k], *colon = d ? strrchr(d, ':') : NULL;
+      if (!d) continue;
+      int net = k >= 2 ? !strncmp(d, "udp:", 4) || !strncmp(d, "tcp:", 4) : 1;
+      if (!net || !colon || colon == d + (k >= 2 ? 3 : 0) || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
+        return cmact_help_exit("simulate", 1, "%s '%s': expected %sHOST:PORT", what[k], d,
+                               k >= 2 ? "udp: or tcp:" : "");
+    }
+    if (!imu_left && !imu_right && !video_to && !audio_to)
+      return cmact_help_exit("simulate", 1, "--live: give --imu-left, --imu-right, --video-to or --audio-to");
+    if (sim_live_run(&ps, &lo) < 0) return cm_fail(CM_EXIT_FAIL, "simulate", "--live: %s", cm_error());
+    return CM_EXIT_OK;
   }
   if (every < 1 || every > 1000) return cmact_help_exit("simulate", 1, "--every must be 1..1000");
   if (every > 1 && export_dir) return cmact_help_exit("simulate", 1, "--every cannot be used with --export-raw");

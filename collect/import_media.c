@@ -43,6 +43,7 @@ struct imp_media {
   imp_media_info info;
   int sid_video, sid_audio;
   int64_t n_video_in, n_audio_in;
+  int64_t video_end, audio_end; /* largest pts + duration read, in the stream's time base */
   int16_t *pcm;
   int pcm_cap;
   int64_t next_audio_ns; /* for frames without a pts */
@@ -236,6 +237,15 @@ static int drain_bsf(imp_media *m, cm_session *s, AVPacket *out, int64_t start_n
   }
 }
 
+
+/* Whether the packets read (ending at `end`) stop short of the stream's stated duration:
+ * what a file cut off mid-data looks like. Without a stated duration, any shortfall counts. */
+static int ends_early(const AVStream *st, int64_t end) {
+  if (st->duration <= 0 || st->duration == AV_NOPTS_VALUE) return 1;
+  int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+  return end < start + st->duration;
+}
+
 int imp_media_copy(imp_media *m, cm_session *s, int64_t start_ns) {
   AVPacket *p = av_packet_alloc(), *q = av_packet_alloc();
   AVFrame *fr = av_frame_alloc();
@@ -251,6 +261,10 @@ int imp_media_copy(imp_media *m, cm_session *s, int64_t start_ns) {
       rc = cm_set_error("truncated: a packet of stream %d is incomplete (file cut short)", p->stream_index);
       av_packet_unref(p);
       break;
+    }
+    if (p->pts != AV_NOPTS_VALUE) {
+      int64_t *end = p->stream_index == m->vi ? &m->video_end : p->stream_index == m->ai ? &m->audio_end : NULL;
+      if (end && p->pts + p->duration > *end) *end = p->pts + p->duration;
     }
     if (p->stream_index == m->vi) {
       m->n_video_in++;
@@ -281,17 +295,20 @@ int imp_media_copy(imp_media *m, cm_session *s, int64_t start_ns) {
     rc = drain_decoder(m, s, fr, start_ns);
   }
   /* A truncated MP4 whose index (moov) survived: the demuxer stops early at the end of the
-   * data, so fewer samples come out than the index lists. */
+   * data, so fewer samples come out than the index lists, and they end before the stream's
+   * stated duration. Fewer samples alone is not enough: an AAC track's edit list can leave the
+   * encoder's last padding packet out (the demuxer discards it), one short of the index, with
+   * the stream complete to its last sample (6 of the 767 simulated clips). */
   if (rc == 0) {
     int64_t want_v = m->fmt->streams[m->vi]->nb_frames;
-    if (want_v > 0 && m->n_video_in < want_v)
+    if (want_v > 0 && m->n_video_in < want_v && ends_early(m->fmt->streams[m->vi], m->video_end))
       rc = cm_set_error("truncated: %lld of %lld video packets present", (long long)m->n_video_in, (long long)want_v);
     else if (m->n_video_in == 0)
       rc = cm_set_error("no video packets");
   }
   if (rc == 0 && m->adec) {
     int64_t want_a = m->fmt->streams[m->ai]->nb_frames;
-    if (want_a > 0 && m->n_audio_in < want_a)
+    if (want_a > 0 && m->n_audio_in < want_a && ends_early(m->fmt->streams[m->ai], m->audio_end))
       rc = cm_set_error("truncated: %lld of %lld audio packets present", (long long)m->n_audio_in, (long long)want_a);
   }
   av_packet_free(&p);

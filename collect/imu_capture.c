@@ -409,6 +409,13 @@ cm_imu_stats cm_imu_source_stats(cm_imu_source *s) {
   return st;
 }
 
+double cm_imu_source_rate(cm_imu_source *s) {
+  pthread_mutex_lock(&s->mu);
+  double r = cm_imu_tracker_rate(s->trk);
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
 int cm_imu_source_connected(cm_imu_source *s) {
   if (s->kind == SRC_UDP) return cm_realtime_ns() - atomic_load(&s->last_rx) < 1000000000LL;
   return atomic_load(&s->connected);

@@ -77,6 +77,9 @@ int cm_imu_source_write(cm_imu_source *s, cm_session *session, int stream);
 void cm_imu_source_finish(cm_imu_source *s);
 /* A copy of the counters so far. */
 cm_imu_stats cm_imu_source_stats(cm_imu_source *s);
+/* The sample rate the sensor's frames announce (network envelope, BLE settings), Hz; 0 while
+ * none has arrived. */
+double cm_imu_source_rate(cm_imu_source *s);
 /* Connected now (BLE link up / TCP bridge connected / UDP: traffic within the last second). */
 int cm_imu_source_connected(cm_imu_source *s);
 void cm_imu_source_close(cm_imu_source *s);

@@ -17,6 +17,7 @@
 #include "chrony_client.h"
 #include "cm_session.h"
 #include "cm_util.h"
+#include "imu_capture.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -49,6 +50,10 @@ typedef struct {
   int64_t next_status_ns, t_start_mono;
   int status_drawn;
   rec_capture_stats last_stats;
+  /* wrist IMUs (--imu NAME=SPEC): one source and one session stream each */
+  int n_imu;
+  cm_imu_source *imu[REC_MAX_IMU];
+  int imu_id[REC_MAX_IMU];
 } recorder;
 
 static void span(recorder *r, int64_t t) {
@@ -119,6 +124,53 @@ static int write_audio(recorder *r, const rec_item *it) {
   return 0;
 }
 
+/* Move what one IMU source has ready into its stream (rows first, then the tracker's events
+ * about them). Done here rather than with cm_imu_source_write so that the rows' arrival times
+ * count in the recording's span (--duration, the summary's seconds). */
+static int write_imu(recorder *r, int k) {
+  enum { CHUNK = 512 };
+  static cm_imu_row rows[CHUNK];
+  static float xyz[CHUNK * 6];
+  static int64_t td[CHUNK], th[CHUNK];
+  size_t n;
+  while ((n = cm_imu_source_rows(r->imu[k], rows, CHUNK)) > 0) {
+    for (size_t i = 0; i < n; i++) {
+      memcpy(xyz + 6 * i, rows[i].xyz6, sizeof rows[i].xyz6);
+      td[i] = rows[i].t_device_ns;
+      th[i] = rows[i].t_host_ns;
+      span(r, th[i]);
+    }
+    if (cm_session_append_imu(r->s, r->imu_id[k], xyz, td, th, n) < 0) return -1;
+    r->sum->imu_samples += (int64_t)n;
+  }
+  cm_event_row ev[64];
+  while ((n = cm_imu_source_events(r->imu[k], ev, 64)) > 0)
+    for (size_t i = 0; i < n; i++)
+      if (cm_session_append_event(r->s, &ev[i]) < 0) return -1;
+  return 0;
+}
+
+static int write_all_imu(recorder *r) {
+  for (int k = 0; k < r->n_imu; k++)
+    if (write_imu(r, k) < 0) return -1;
+  return 0;
+}
+
+/* Losses so far over every IMU stream: frames never seen, plus time gaps. */
+static int64_t imu_losses(recorder *r) {
+  int64_t n = 0;
+  for (int k = 0; k < r->n_imu; k++) {
+    cm_imu_stats st = cm_imu_source_stats(r->imu[k]);
+    n += st.lost_frames + st.gaps;
+  }
+  return n;
+}
+
+static void close_imu(recorder *r) {
+  for (int k = 0; k < r->n_imu; k++) cm_imu_source_close(r->imu[k]);
+  r->n_imu = 0;
+}
+
 static int poll_chrony(recorder *r) {
   cm_chrony_row row;
   int ok = cm_chrony_tracking(r->o->chrony_socket, 300, &row) == 0;
@@ -160,9 +212,16 @@ static void draw_status(recorder *r, int final) {
     snprintf(clock, sizeof clock, "%+.4f s", -r->last_correction);
   else
     snprintf(clock, sizeof clock, "unsynced");
+  char imu[64] = "";
+  if (r->n_imu > 0) {
+    int up = 0;
+    for (int k = 0; k < r->n_imu; k++) up += cm_imu_source_connected(r->imu[k]) != 0;
+    snprintf(imu, sizeof imu, "  imu %lld (%d/%d live, %lld lost)", (long long)r->sum->imu_samples,
+             up, r->n_imu, (long long)imu_losses(r));
+  }
   int64_t bytes = cm_session_file_size(r->s);
-  fprintf(stderr, "\r\033[Krec %6.1f s  frames %lld  drops %lld  audio %s  clock %s  file %.1f MB%s",
-          elapsed, (long long)r->sum->video_packets, (long long)r->sum->video_dropped, level,
+  fprintf(stderr, "\r\033[Krec %6.1f s  frames %lld  drops %lld  audio %s%s  clock %s  file %.1f MB%s",
+          elapsed, (long long)r->sum->video_packets, (long long)r->sum->video_dropped, level, imu,
           clock, bytes > 0 ? bytes / 1e6 : 0.0, final ? "\n" : "");
   fflush(stderr);
   r->status_drawn = 1;
@@ -178,23 +237,76 @@ static void default_session_id(char *buf, size_t cap, const char *host) {
 }
 
 
+/* Wait 100 ms (the loop's tick when there is no capture queue to wait on); a signal ends it
+ * early, which is what a stop request wants. */
+static void tick_sleep(void) {
+  struct timespec ts = {0, 100000000};
+  nanosleep(&ts, NULL);
+}
+
+/* Open every --imu source before the camera: a bad spec or a port that cannot be bound fails
+ * the command before anything else starts, and the sensors' first frames are kept while the
+ * camera pipeline negotiates (the sources queue them on their own threads). */
+static int open_imu(recorder *r) {
+  const rec_options *o = r->o;
+  cm_imu_options io;
+  cm_imu_options_default(&io);
+  if (o->imu_rate > 0) io.acc_rate = io.gyro_rate = o->imu_rate;
+  for (int k = 0; k < o->n_imu; k++)
+    if (cm_imu_spec_check(o->imu_spec[k]) < 0) return cm_prefix_error("--imu %s", o->imu_name[k]);
+  for (int k = 0; k < o->n_imu; k++) {
+    char name[CM_EVENT_STREAM_LEN];
+    snprintf(name, sizeof name, "imu_%s", o->imu_name[k]);
+    r->imu[k] = cm_imu_source_open(o->imu_spec[k], name, &io);
+    if (!r->imu[k]) {
+      cm_prefix_error("--imu %s", o->imu_name[k]);
+      close_imu(r);
+      return -1;
+    }
+    r->n_imu = k + 1;
+  }
+  return 0;
+}
+
+/* End of recording for the IMUs: stop receiving, release what the trackers held back (halves
+ * waiting for a partner, losses not yet reported) and write it. */
+static int finish_imu(recorder *r) {
+  for (int k = 0; k < r->n_imu; k++) cm_imu_source_finish(r->imu[k]);
+  if (write_all_imu(r) < 0) return -1;
+  /* The stream's nominal_rate was written before any frame arrived (--imu-rate, default 52);
+   * a network sensor announces its own rate in every envelope. Say so when they differ. */
+  for (int k = 0; k < r->n_imu; k++) {
+    cm_stream_desc d;
+    cm_imu_source_describe(r->imu[k], &d);
+    double got = cm_imu_source_rate(r->imu[k]);
+    if (got > 0 && fabs(got - d.nominal_rate) > 0.01 * d.nominal_rate &&
+        cm_session_event(r->s, cm_realtime_ns(), d.name, "rate_mismatch", got,
+                         "the sensor sent %.4g Hz; the stream's nominal_rate says %.4g (--imu-rate)",
+                         got, d.nominal_rate) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int rec_run(const rec_options *o, rec_summary *sum) {
   memset(sum, 0, sizeof *sum);
   sum->ended_by = "end of stream";
-  if (o->n_imu > 0)
-    return cm_set_error("--imu %s: IMU capture is not available in this build", o->imu_name[0]);
   stop_requested = 0;
   recorder r = {.o = o, .sum = sum, .video_id = -1, .audio_id = -1, .clock_unsynced = -1};
   r.t_start_mono = cm_monotonic_ns();
   double cpu0 = cm_cpu_seconds();
 
-  rec_capture *c = rec_capture_start(&o->capture);
-  if (!c) return -1;
-  /* The session file is created only once the sources have proved they deliver, with the
-   * formats they negotiated (the device's own audio rate, the camera's size). */
-  if (rec_capture_wait_formats(c, 10000, &r.f) < 0) {
-    rec_capture_free(c);
-    return -1;
+  if (open_imu(&r) < 0) return -1;
+  rec_capture *c = NULL;
+  if (o->capture.video_src || o->capture.audio_src) {
+    c = rec_capture_start(&o->capture);
+    /* The session file is created only once the sources have proved they deliver, with the
+     * formats they negotiated (the device's own audio rate, the camera's size). */
+    if (!c || rec_capture_wait_formats(c, 10000, &r.f) < 0) {
+      rec_capture_free(c);
+      close_imu(&r);
+      return -1;
+    }
   }
   if (o->capture.video_src && r.f.fps_num > 0)
     r.video_period_ns = (int64_t)1000000000 * (r.f.fps_den > 0 ? r.f.fps_den : 1) / r.f.fps_num;
@@ -210,6 +322,7 @@ int rec_run(const rec_options *o, rec_summary *sum) {
   r.s = cm_session_create(o->out_path, &info, o->overwrite);
   if (!r.s) {
     rec_capture_free(c);
+    close_imu(&r);
     return -1;
   }
   int rc = -1;
@@ -227,15 +340,26 @@ int rec_run(const rec_options *o, rec_summary *sum) {
                         .sample_rate = r.f.rate, .channels = r.f.channels};
     if ((r.audio_id = cm_session_add_stream(r.s, &d)) < 0) goto out;
   }
+  for (int k = 0; k < r.n_imu; k++) {
+    cm_stream_desc d;
+    cm_imu_source_describe(r.imu[k], &d);
+    if ((r.imu_id[k] = cm_session_add_stream(r.s, &d)) < 0) goto out;
+  }
   if (cm_session_start(r.s) < 0) goto out;
+  int64_t t_rec_start = cm_realtime_ns();
   if (o->chrony_interval_s > 0 && poll_chrony(&r) < 0) goto out;
   r.next_chrony_ns = cm_monotonic_ns() + (int64_t)(o->chrony_interval_s * 1e9);
 
   int stopping = 0;
-  int64_t stop_deadline = 0;
+  int64_t stop_deadline = 0, next_imu_ns = 0;
   for (;;) {
     rec_item it;
-    int k = rec_capture_next(c, &it, 100);
+    int k = 0;
+    if (c) {
+      k = rec_capture_next(c, &it, 100);
+    } else if (!stop_requested) {
+      tick_sleep();
+    }
     if (k < 0) {
       cm_prefix_error("recording stopped");
       sum->ended_by = "source error";
@@ -251,6 +375,13 @@ int rec_run(const rec_options *o, rec_summary *sum) {
       }
     }
     int64_t now = cm_monotonic_ns();
+    if (r.n_imu > 0 && now >= next_imu_ns) {
+      if (write_all_imu(&r) < 0) {
+        sum->ended_by = "write error";
+        goto out;
+      }
+      next_imu_ns = now + 100000000;
+    }
     if (o->chrony_interval_s > 0 && now >= r.next_chrony_ns) {
       if (poll_chrony(&r) < 0) {
         sum->ended_by = "write error";
@@ -258,37 +389,42 @@ int rec_run(const rec_options *o, rec_summary *sum) {
       }
       r.next_chrony_ns = now + (int64_t)(o->chrony_interval_s * 1e9);
     }
-    rec_capture_stats st;
-    rec_capture_get_stats(c, &st);
-    if (st.queue_dropped_video != r.last_stats.queue_dropped_video ||
-        st.queue_dropped_audio != r.last_stats.queue_dropped_audio) {
-      uint64_t dv = st.queue_dropped_video - r.last_stats.queue_dropped_video;
-      uint64_t da = st.queue_dropped_audio - r.last_stats.queue_dropped_audio;
-      r.last_stats = st;
-      if (cm_session_event(r.s, cm_realtime_ns(), "", "writer_overrun", (double)(dv + da),
-                           "the file could not keep up: %llu video and %llu audio buffers lost",
-                           (unsigned long long)dv, (unsigned long long)da) < 0) {
-        sum->ended_by = "write error";
-        goto out;
+    if (c) {
+      rec_capture_stats st;
+      rec_capture_get_stats(c, &st);
+      if (st.queue_dropped_video != r.last_stats.queue_dropped_video ||
+          st.queue_dropped_audio != r.last_stats.queue_dropped_audio) {
+        uint64_t dv = st.queue_dropped_video - r.last_stats.queue_dropped_video;
+        uint64_t da = st.queue_dropped_audio - r.last_stats.queue_dropped_audio;
+        r.last_stats = st;
+        if (cm_session_event(r.s, cm_realtime_ns(), "", "writer_overrun", (double)(dv + da),
+                             "the file could not keep up: %llu video and %llu audio buffers lost",
+                             (unsigned long long)dv, (unsigned long long)da) < 0) {
+          sum->ended_by = "write error";
+          goto out;
+        }
+        sum->video_dropped += (int64_t)dv;
       }
-      sum->video_dropped += (int64_t)dv;
     }
     if (now >= r.next_status_ns) {
       draw_status(&r, 0);
       r.next_status_ns = now + 250000000;
     }
     if (!stopping) {
+      /* Counted from the first captured sample, so that --duration is the length of what is
+       * stored whatever the pipeline's start-up time; with IMUs alone, from the start (a
+       * sensor that has not begun to send is part of the recording, its absence a gap). */
+      int64_t t_from = c ? r.first_t_host : t_rec_start;
       if (stop_requested) {
         sum->ended_by = "signal";
         stopping = 1;
-      } else if (o->duration_s > 0 && r.first_t_host > 0 &&
-                 cm_realtime_ns() - r.first_t_host >= (int64_t)(o->duration_s * 1e9)) {
-        /* Counted from the first captured sample, so that --duration is the length of what
-         * is stored whatever the pipeline's start-up time. */
+      } else if (o->duration_s > 0 && t_from > 0 &&
+                 cm_realtime_ns() - t_from >= (int64_t)(o->duration_s * 1e9)) {
         sum->ended_by = "duration";
         stopping = 1;
       }
       if (stopping) {
+        if (!c) break;
         rec_capture_stop(c);
         stop_deadline = now + 3000000000LL;
       }
@@ -296,15 +432,21 @@ int rec_run(const rec_options *o, rec_summary *sum) {
       break; /* a source that ignores end-of-stream: stop anyway, everything so far is kept */
     }
   }
+  if (finish_imu(&r) < 0) {
+    sum->ended_by = "write error";
+    goto out;
+  }
   rc = 0;
 
 out:
+  sum->imu_lost = imu_losses(&r);
   if (rc < 0) {
     /* Keep the reason: closing may overwrite the error line. */
     char why[1024];
     snprintf(why, sizeof why, "%s", cm_error());
     rec_capture_free(c);
     c = NULL;
+    close_imu(&r);
     if (r.status_drawn) fputc('\n', stderr);
     sum->file_bytes = cm_session_file_size(r.s);
     cm_session_close(r.s);
@@ -327,6 +469,7 @@ out:
                                   sum->ended_by) < 0)
     rc = -1;
   draw_status(&r, 1);
+  close_imu(&r);
   sum->seconds = r.last_t_host > r.first_t_host ? (r.last_t_host - r.first_t_host) / 1e9 : 0;
   if (cm_session_flush(r.s) < 0) rc = -1;
   sum->file_bytes = cm_session_file_size(r.s);

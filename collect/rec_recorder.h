@@ -11,6 +11,11 @@
  * with, the clock becoming unsynchronised (chronyd unreachable or reporting leap status 3) and
  * synchronised again, and why the recording ended.
  *
+ * Wrist IMUs (--imu NAME=SPEC, imu_capture.h) are opened first, each on its own thread, and
+ * stored as streams "imu_NAME" next to the camera, or alone when there is no camera: their rows
+ * and the stream tracker's events (lost, duplicated, reordered frames, gaps, reconnects) are
+ * moved into the file every 100 ms from the same loop, so the file still has one writer.
+ *
  * Ending: --duration, rec_request_stop() (from SIGINT/SIGTERM), or the sources' own end of
  * stream all drain the pipeline and close the file cleanly. A write error (a full disk) stops
  * the recording at once; the file keeps everything its last successful flush committed, which
@@ -38,11 +43,13 @@ typedef struct {
   int n_imu;                    /* --imu NAME=SPEC */
   const char *imu_name[REC_MAX_IMU];
   const char *imu_spec[REC_MAX_IMU];
+  int imu_rate;                 /* Hz asked of BLE sensors and the streams' nominal rate; 0: 52 */
 } rec_options;
 
 typedef struct {
   int64_t video_packets, video_dropped, audio_frames, audio_discontinuities;
-  int64_t imu_samples;
+  int64_t imu_samples;          /* rows stored over every IMU stream */
+  int64_t imu_lost;             /* frames never received plus time gaps, every IMU stream */
   int64_t chrony_answers, chrony_failures;
   int64_t file_bytes;
   double seconds;           /* from the first to the last stored item */

@@ -42,11 +42,10 @@ AF_HOT static void mask_frame(const float *restrict r, const float *restrict i,
 void af_hpss_harmonic(af_hpss_ws *ws, const float *re, const float *im, const float *mag,
                       const float *magT, int n_frames, float *re_h, float *im_h) {
   const int fs = ws->fstride;
-  /* medians over time: eight bins per call (the padding bins 1025..1031 are zeros) */
-  for (int k = 0; k < AF_BSTRIDE; k += 8)
-    af_median31_x8(mag + k, AF_BSTRIDE, n_frames, ws->harm + k, AF_BSTRIDE);
-  /* medians over frequency on the bin-major copy, eight frames per call */
-  for (int t = 0; t < fs; t += 8) af_median31_x8(magT + t, fs, AF_NBINS, ws->percT + t, fs);
+  /* medians over time, all bins side by side (the padding bins 1025..1031 are zeros) */
+  af_median31(mag, AF_BSTRIDE, n_frames, AF_BSTRIDE, ws->harm, AF_BSTRIDE);
+  /* medians over frequency on the bin-major copy, all frames side by side */
+  af_median31(magT, fs, AF_NBINS, fs, ws->percT, fs);
   for (int t0 = 0; t0 < n_frames; t0 += 8) {
     /* eight frames' frequency medians back to frame-major, then the mask frame by frame */
     int nt = n_frames - t0 < 8 ? n_frames - t0 : 8;

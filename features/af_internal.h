@@ -43,7 +43,7 @@
  * one the CPU runs (GCC function multiversioning); results are identical (no FMA contraction,
  * no reassociation: see features/CMakeLists.txt). */
 #if defined(__x86_64__) && !defined(__clang__)
-#define AF_HOT __attribute__((target_clones("avx2", "default")))
+#define AF_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define AF_HOT
 #endif
@@ -88,11 +88,12 @@ typedef struct af_melbank {
   double fft_freqs[AF_NBINS];     /* librosa.fft_frequencies(sr, 2048) */
 } af_melbank;
 const af_melbank *af_melbank_get(void);
-/* power = |D|^2 (float32) -> mel[m * n_frames + t]. */
-void af_mel_power(const float *mag, int n_frames, float *mel);
+/* power = |D|^2 (float32) -> mel[m * n_frames + t], from the bin-major |D| (af_transpose). */
+void af_mel_power(const float *magT, int n_frames, int fstride, float *mel);
 
-/* ---- af_mfcc.c: power_to_db (top_db 80 over the window) and the orthonormal DCT-II. */
-void af_mfcc(const float *mel, int n_frames, float *db_scratch, float *mfcc);
+/* ---- af_mfcc.c: power_to_db (top_db 80 over the window) and the orthonormal DCT-II, averaged
+ * over the frames: out[k] = mean over t of mfcc[k][t]. */
+void af_mfcc_mean(const float *mel, int n_frames, float *db_scratch, float out[AF_NMFCC]);
 
 /* ---- af_tuning.c: piptrack + estimate_tuning + pitch_tuning. S is a magnitude spectrogram
  * (frame-major). Returns the index j of the winning histogram bin (tuning = af_tuning_value(j)),
@@ -118,6 +119,9 @@ void af_transpose(const float *mag, int n_frames, int fstride, float *magT);
  * independent sequences (lanes) at a time. Element (position p, lane l) is at
  * x[p * stride + l]; len positions. */
 void af_median31_x8(const float *x, long stride, int len, float *out, long out_stride);
+/* The same for `lanes` (a multiple of 8) neighbouring lanes: 16 at a time where the CPU has
+ * AVX-512, the rest 8 at a time. */
+void af_median31(const float *x, long stride, int len, int lanes, float *out, long out_stride);
 
 /* ---- af_hpss.c: the harmonic part of the STFT (hpss(kernel 31, power 2, margin 1)[0]). */
 typedef struct af_hpss_ws {

@@ -97,6 +97,36 @@ __attribute__((target("avx2"))) static void median_avx2(const float *x, long str
     _mm256_storeu_ps(out + p * out_stride, s[W / 2]);
   }
 }
+
+/* Sixteen lanes in one AVX-512 register: the same steps, half the instructions, and the 32
+ * vector registers hold more of the window. On CPUs with full-width 512-bit units (AMD Zen 5,
+ * this project's machines) this halves the medians' time; the results are identical (min, max
+ * and selects are exact). */
+__attribute__((target("avx512f"))) static inline void replace_avx512(__m512 *s, __m512 o,
+                                                                     __m512 v) {
+  __m512 t[W];
+  for (int k = 0; k < W; k++)
+    t[k] = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(s[k], o, _CMP_GE_OQ), s[k], s[k + 1]);
+  s[0] = _mm512_min_ps(t[0], v);
+  for (int k = 1; k < W; k++) s[k] = _mm512_max_ps(t[k - 1], _mm512_min_ps(t[k], v));
+}
+
+__attribute__((target("avx512f"))) static void median_avx512(const float *x, long stride,
+                                                             int len, float *out,
+                                                             long out_stride) {
+  __m512 s[W + 1];
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  for (int k = 0; k <= W; k++) s[k] = inf;
+  for (long p = -(W / 2); p <= W / 2; p++)
+    replace_avx512(s, inf, _mm512_loadu_ps(x + reflect_index(p, len) * stride));
+  _mm512_storeu_ps(out, s[W / 2]);
+  for (long p = 1; p < len; p++) {
+    __m512 gone = _mm512_loadu_ps(x + reflect_index(p - 1 - W / 2, len) * stride);
+    __m512 come = _mm512_loadu_ps(x + reflect_index(p + W / 2, len) * stride);
+    replace_avx512(s, gone, come);
+    _mm512_storeu_ps(out + p * out_stride, s[W / 2]);
+  }
+}
 #endif
 
 void af_median31_x8(const float *x, long stride, int len, float *out, long out_stride) {
@@ -107,4 +137,13 @@ void af_median31_x8(const float *x, long stride, int len, float *out, long out_s
   }
 #endif
   median_generic(x, stride, len, out, out_stride);
+}
+
+void af_median31(const float *x, long stride, int len, int lanes, float *out, long out_stride) {
+  int l = 0;
+#ifdef HAVE_AVX2_PATH
+  if (__builtin_cpu_supports("avx512f"))
+    for (; l + 16 <= lanes; l += 16) median_avx512(x + l, stride, len, out + l, out_stride);
+#endif
+  for (; l < lanes; l += 8) af_median31_x8(x + l, stride, len, out + l, out_stride);
 }

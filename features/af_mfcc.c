@@ -7,8 +7,11 @@
  * that floor. The DCT runs in float64 from a table (scipy's single-precision FFTPACK transform
  * differs by ~1e-7 relative). A frame whose 128 dB values are all equal (digital silence gives
  * -100 dB everywhere) has exactly zero coefficients 1..39, as the DCT does mathematically:
- * rounding noise from the table would otherwise leave ~1e-14 there. The DCT runs over blocks of
- * frames so that its inner loop is contiguous (vectorised).
+ * rounding noise from the table would otherwise leave ~1e-14 there.
+ * Only the mean over frames is wanted, and the DCT is linear: the mean of the frames' DCTs is the
+ * DCT of the frames' mean dB vector (one 40 x 128 product instead of one per frame; float64
+ * throughout, so the result differs from the per-frame route by ~1e-16 relative). Constant
+ * frames are left out of the mean of coefficients 1..39, where they contribute exact zeros.
  */
 #include <math.h>
 #include <pthread.h>
@@ -26,40 +29,43 @@ static void build_dct(void) {
   }
 }
 
-void af_mfcc(const float *mel, int n_frames, float *db, float *mfcc) {
-  pthread_once(&dct_once, build_dct);
-  long total = (long)AF_NMELS * n_frames;
+AF_HOT static float db_block(const float *mel, long total, float *db) {
   float top = -INFINITY;
   for (long i = 0; i < total; i++) {
     float v = mel[i] > 1e-10f ? mel[i] : 1e-10f;
     db[i] = 10.0f * log10f(v);
-    if (db[i] > top) top = db[i];
+    top = db[i] > top ? db[i] : top;
   }
-  float floor_db = top - 80.0f;
+  return top;
+}
+
+void af_mfcc_mean(const float *mel, int n_frames, float *db, float out[AF_NMFCC]) {
+  pthread_once(&dct_once, build_dct);
+  long total = (long)AF_NMELS * n_frames;
+  float floor_db = db_block(mel, total, db) - 80.0f;
   for (long i = 0; i < total; i++)
     if (db[i] < floor_db) db[i] = floor_db;
-  /* DCT over the mel axis for all frames at once: the inner loop runs over contiguous frames */
-  enum { CHUNK = 64 };
-  for (int t0 = 0; t0 < n_frames; t0 += CHUNK) {
-    const int nt = n_frames - t0 < CHUNK ? n_frames - t0 : CHUNK;
-    for (int k = 0; k < AF_NMFCC; k++) {
-      double acc[CHUNK] = {0};
-      for (int n = 0; n < AF_NMELS; n++) {
-        const double c = dct_table[k][n];
-        const float *row = db + (long)n * n_frames + t0;
-        for (int t = 0; t < nt; t++) acc[t] += c * row[t];
-      }
-      for (int t = 0; t < nt; t++) mfcc[(long)k * n_frames + t0 + t] = (float)acc[t];
-    }
-  }
-  for (int t = 0; t < n_frames; t++) { /* constant frames: exact zeros beyond c0 */
+  /* Per mel band: the sum of the dB values over all frames, and over the frames that are not
+   * constant across bands (those have exactly zero coefficients 1..39). */
+  double sum_all[AF_NMELS], sum_varying[AF_NMELS];
+  for (int n = 0; n < AF_NMELS; n++) sum_all[n] = sum_varying[n] = 0.0;
+  for (int t = 0; t < n_frames; t++) {
     float lo = db[t], hi = db[t];
     for (int n = 1; n < AF_NMELS; n++) {
       float v = db[(long)n * n_frames + t];
       lo = v < lo ? v : lo;
       hi = v > hi ? v : hi;
     }
-    if (lo == hi)
-      for (int k = 1; k < AF_NMFCC; k++) mfcc[(long)k * n_frames + t] = 0.0f;
+    for (int n = 0; n < AF_NMELS; n++) {
+      double v = db[(long)n * n_frames + t];
+      sum_all[n] += v;
+      if (lo != hi) sum_varying[n] += v;
+    }
+  }
+  for (int k = 0; k < AF_NMFCC; k++) {
+    const double *sum = k == 0 ? sum_all : sum_varying;
+    double acc = 0.0;
+    for (int n = 0; n < AF_NMELS; n++) acc += dct_table[k][n] * sum[n];
+    out[k] = (float)(acc / n_frames);
   }
 }

@@ -4,7 +4,8 @@
  *
  *   1. validate: any NaN/inf -> CM_AUDIOFEAT_NONFINITE, outputs NaN;
  *   2. STFT D of the window (af_stft.c) -> |D|;
- *   3. mel power (af_mel.c) and MFCC (af_mfcc.c) from |D|^2 — librosa recomputes the same STFT
+ *   3. |D| bin-major (af_transpose, for the mel, contrast and HPSS), mel power (af_mel.c) and
+ *      the MFCC means (af_mfcc.c) from |D|^2 — librosa recomputes the same STFT
  *      for each of them; it is computed once here;
  *   4. chroma_stft (af_tuning.c at 12 bins/octave, af_chroma.c) and spectral contrast
  *      (af_contrast.c) from |D|;
@@ -34,7 +35,7 @@ struct cm_audiofeat {
   float *re, *im, *mag;     /* n_frames * AF_BSTRIDE: D, then the STFT of the harmonic */
   float *re_h, *im_h;       /* n_frames * AF_BSTRIDE: the harmonic STFT */
   float *magT;              /* AF_NBINS * fstride: |D| bin-major */
-  float *mel, *db, *mfcc, *chroma, *cqt_mag;
+  float *mel, *db, *chroma, *cqt_mag;
   double *contrast_scratch;
   float *ybuf, *wss, *harm; /* istft buffers and the harmonic signal */
   float *pitch, *pmag;      /* tuning scratch */
@@ -77,7 +78,6 @@ cm_audiofeat *cm_audiofeat_create(int sample_rate, int window_samples) {
   ex->im_h = cm_xcalloc(spec, sizeof(float));
   ex->mel = cm_xcalloc(AF_NMELS * F, sizeof(float));
   ex->db = cm_xcalloc(AF_NMELS * F, sizeof(float));
-  ex->mfcc = cm_xcalloc(AF_NMFCC * F, sizeof(float));
   ex->chroma = cm_xcalloc(AF_NCHROMA * F, sizeof(float));
   ex->cqt_mag = cm_xcalloc((long)AF_CQT_BINS * ex->cqt.n_frames, sizeof(float));
   ex->contrast_scratch = cm_xcalloc(2 * AF_NBANDS * ex->hpss.fstride, sizeof(double));
@@ -109,7 +109,6 @@ void cm_audiofeat_destroy(cm_audiofeat *ex) {
   free(ex->im_h);
   free(ex->mel);
   free(ex->db);
-  free(ex->mfcc);
   free(ex->chroma);
   free(ex->cqt_mag);
   free(ex->contrast_scratch);
@@ -158,10 +157,10 @@ int cm_audiofeat_compute(cm_audiofeat *ex, const float *window, float out[CM_AUD
   const int F = ex->n_frames;
   af_stft_forward(&ex->stft, window, ex->n, F, ex->re, ex->im, ex->mag);
 
-  af_mel_power(ex->mag, F, ex->mel);
+  af_transpose(ex->mag, F, ex->hpss.fstride, ex->magT);
+  af_mel_power(ex->magT, F, ex->hpss.fstride, ex->mel);
   mean_rows(ex->mel, AF_NMELS, F, out + CM_AUDIOFEAT_MEL);
-  af_mfcc(ex->mel, F, ex->db, ex->mfcc);
-  mean_rows(ex->mfcc, AF_NMFCC, F, out + CM_AUDIOFEAT_MFCC);
+  af_mfcc_mean(ex->mel, F, ex->db, out + CM_AUDIOFEAT_MFCC);
 
   int n_pitches = 0;
   int tj = af_estimate_tuning(ex->mag, F, 12, ex->pitch, ex->pmag, &n_pitches);
@@ -170,7 +169,6 @@ int cm_audiofeat_compute(cm_audiofeat *ex, const float *window, float out[CM_AUD
   af_chroma_stft(ex->mag, F, tj, ex->chroma);
   mean_rows(ex->chroma, AF_NCHROMA, F, out + CM_AUDIOFEAT_CHROMA);
 
-  af_transpose(ex->mag, F, ex->hpss.fstride, ex->magT);
   double contrast[AF_NBANDS];
   af_contrast_mean(ex->magT, F, ex->hpss.fstride, ex->contrast_scratch, contrast);
   for (int k = 0; k < AF_NBANDS; k++) out[CM_AUDIOFEAT_CONTRAST + k] = (float)contrast[k];

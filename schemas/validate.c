@@ -354,11 +354,26 @@ static void session_invariants(vctx *v, int unfinished) {
       if (th) non_decreasing(v, p3, "t_host_ns", th, n);
       double *x = cm_xmalloc(sizeof(double) * 6 * (size_t)(n > 0 && n <= MAX_ROWS_READ ? n : 1));
       if (n > 0 && n <= MAX_ROWS_READ && cm_h5_read_f64(v->h, p, NULL, 0, n, x) == 0) {
-        for (int64_t k = 0; k < 6 * n; k++)
-          if (!isfinite(x[k])) {
-            violation(v, p, "sample %lld is not a number", (long long)(k / 6));
+        /* A live recorder stores ACC and GYRO halves that were not measured at the same
+         * instant as rows with NaN in the other half (docs/design.md, wrist IMU capture): one
+         * whole half may be NaN; a partly NaN half, both halves NaN or an infinity may not. */
+        for (int64_t r = 0; r < n; r++) {
+          int nan_half[2] = {0, 0}, bad = 0;
+          for (int h = 0; h < 2; h++) {
+            int nans = 0;
+            for (int c3 = 0; c3 < 3; c3++) {
+              double val = x[6 * r + 3 * h + c3];
+              if (isnan(val)) nans++;
+              else if (!isfinite(val)) bad = 1;
+            }
+            if (nans == 3) nan_half[h] = 1;
+            else if (nans) bad = 1;
+          }
+          if (bad || (nan_half[0] && nan_half[1])) {
+            violation(v, p, "sample %lld is not a number", (long long)r);
             break;
           }
+        }
       }
       free(x);
       snprintf(part, sizeof part, "%s %lld samples (%.1f s)", names[i], (long long)n,

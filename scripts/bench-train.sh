@@ -42,6 +42,7 @@ val() { sed -n "s/^$1: //p" <<<"$2" | head -1; }
 
 echo "# cmact vs PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $(nproc) cores, threads $THREADS, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# OpenBLAS kernels: $("$CMACT" bench train --model imu_cnn --steps 1 --batch 8 --threads 1 | sed -n 's/^blas_core: //p') (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; both engines inherit it)"
 printf '| model | input | batch | steps | cmact samples/s | PyTorch samples/s | ratio | cmact peak RSS MiB | PyTorch peak RSS MiB | dense GFLOP/s | sgemm peak GFLOP/s |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 

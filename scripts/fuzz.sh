@@ -13,5 +13,5 @@ bin=$(find build-fuzz/tests -type f -name "$target" -perm -u+x | head -n 1)
 seeds=$(find tests/fuzz/corpus -maxdepth 1 -type d -name "${target#fuzz_}*" | head -n 1)
 mkdir -p "build-fuzz/findings/$target" "build-fuzz/corpus/$target"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 \
-  "$bin" -max_total_time=$((minutes * 60)) -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \
+  "$bin" -max_total_time=$((minutes * 60)) -timeout=60 -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \
   -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" ${seeds:+"$seeds"}

@@ -2,7 +2,9 @@
  * `cmact bench train`: training throughput of one of the study's models on synthetic data
  * (batch 128 by default, Adam, dropout on), in samples per second, with the dense layers'
  * GFLOP/s set against OpenBLAS's own sgemm peak measured in the same process, and the peak
- * resident memory. scripts/bench-train.sh runs it next to the same network in PyTorch.
+ * resident memory, and the OpenBLAS kernel set in use (blas_core: its choice for this CPU, or
+ * the OPENBLAS_CORETYPE environment variable's). scripts/bench-train.sh runs it next to the same
+ * network in PyTorch.
  *
  * Output is "key: value" lines (stable, so scripts can parse them).
  */
@@ -108,9 +110,11 @@ static int bench_train(int argc, char **argv) {
   double dense_g = nn_prof.dense_seconds > 0 ? nn_prof.dense_flop / nn_prof.dense_seconds * 1e-9 : 0;
   printf("engine: cmact\nmodel: %s\ninput: %s\nparameters: %zu\nbatch: %d\nthreads: %ld\n"
          "steps: %ld\nseconds: %.3f\nsamples_per_s: %.4g\nfinal_loss: %.4f\n"
-         "dense_gflops: %.2f\ndense_share: %.3f\nsgemm_peak_gflops: %.2f\npeak_rss_mib: %.1f\n",
+         "dense_gflops: %.2f\ndense_share: %.3f\nsgemm_peak_gflops: %.2f\nblas_core: %s\n"
+         "peak_rss_mib: %.1f\n",
          model, shape, m->n_params, B, threads, steps, secs, (double)steps * B / secs, loss,
-         dense_g, nn_prof.dense_seconds / secs, peak, cm_peak_rss_kib() / 1024.0);
+         dense_g, nn_prof.dense_seconds / secs, peak, openblas_get_corename(),
+         cm_peak_rss_kib() / 1024.0);
   free(x), free(dl), free(labels);
   nn_model_free(m);
   return CM_EXIT_OK;
