@@ -48,6 +48,16 @@ int cmd_experiment(int argc, char **argv) {
     else if (!strcmp(k, "--labels")) rc = int_opt(k, v, 1, &o.cfg.limit_n);
     else if (!strcmp(k, "--batch")) rc = int_opt(k, v, 1, &o.cfg.batch);
     else if (!strcmp(k, "--patience")) rc = int_opt(k, v, 0, &o.cfg.patience);
+    else if (!strcmp(k, "--video-widths")) {
+      /* C1,C2,C3,C4,FC: a narrower video_c3d (the paper's 32,64,128,128,372) for CPU runs */
+      int w[5], used = 0;
+      if (sscanf(v, "%d,%d,%d,%d,%d%n", &w[0], &w[1], &w[2], &w[3], &w[4], &used) != 5 || v[used] != 0 ||
+          w[0] < 1 || w[1] < 1 || w[2] < 1 || w[3] < 1 || w[4] < 1 || w[0] > 4096 || w[1] > 4096 || w[2] > 4096 ||
+          w[3] > 4096 || w[4] > 65536)
+        return cmact_help_exit("experiment", 1, "--video-widths '%s': expected five positive integers C1,C2,C3,C4,FC", v);
+      memcpy(o.cfg.video_conv, w, sizeof o.cfg.video_conv);
+      o.cfg.video_fc = w[4];
+    }
     else return cmact_help_exit("experiment", 1, "unknown option '%s'", k);
     if (rc) return rc;
   }

@@ -5,7 +5,8 @@
  * A figure is a list of series (x, y, optional symmetric error, a label for the legend, solid
  * or dashed: the paper's numbers are drawn dashed beside ours), axes with "nice" ticks (linear
  * or log10 on x), optional category names on x, a title and axis labels. The same drawing code
- * paints both surfaces, so the PNG and the SVG show the same figure.
+ * paints both surfaces, so the PNG and the SVG show the same figure. The legend sits in its own
+ * column right of the plot area (the canvas grows to fit it), so it never hides a curve.
  */
 #ifndef PLOT_H
 #define PLOT_H
@@ -28,6 +29,8 @@ typedef struct {
   int n_categories;
   int n_series;
   plot_series series[PLOT_MAX_SERIES];
+  const char *band_label; /* non-NULL: shade x in [band_x0, band_x1] under the curves, in the legend */
+  double band_x0, band_x1;
 } plot_spec;
 
 /* Writes BASE.png and BASE.svg. 0, or -1 with the error line set. */

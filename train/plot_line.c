@@ -1,7 +1,9 @@
 /*
- * Line plots with cairo (see plot.h). Layout: a fixed canvas of 900x560 points, the plot area
- * inset for tick labels and axis titles, the legend in the upper right corner inside the plot
- * area on a white box. Text uses cairo's "toy" text API with a sans-serif face: enough for axis
+ * Line plots with cairo (see plot.h). Layout: a plot area of fixed size (820x440 points) inset
+ * for tick labels and axis titles, and the legend in its own column to the right of the plot
+ * area, the canvas widened to fit the longest label: a legend inside the plot area hid curves
+ * (the published reference curves ran right under it), and no placement inside can be safe for
+ * every figure. Text uses cairo's "toy" text API with a sans-serif face: enough for axis
  * labels, and it needs no font files beyond what fontconfig finds.
  */
 #include <cairo-svg.h>
@@ -16,8 +18,10 @@
 #include "cm_util.h"
 #include "plot.h"
 
-#define W 900.0
+#define W 900.0 /* canvas width without the legend column */
 #define H 560.0
+#define LEGEND_GAP 16.0
+#define BAND_RGB 0.96, 0.94, 0.86
 #define LEFT 80.0
 #define RIGHT 30.0
 #define TOP 50.0
@@ -31,6 +35,8 @@ static const double palette[][3] = {
 typedef struct {
   double x0, x1, y0, y1;
   int log_x;
+  double width;  /* canvas width: W plus the legend column */
+  double legend_w; /* widest legend label */
 } frame;
 
 static double tx(const frame *f, double x) {
@@ -165,6 +171,13 @@ static void draw(cairo_t *cr, const plot_spec *p, const frame *f) {
   cairo_save(cr);
   cairo_rectangle(cr, LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM);
   cairo_clip(cr);
+  if (p->band_label) {
+    /* a shaded x range (e.g. the measured alignment uncertainty), under the curves */
+    double a = tx(f, fmax(p->band_x0, f->x0)), b = tx(f, fmin(p->band_x1, f->x1));
+    cairo_set_source_rgb(cr, BAND_RGB);
+    cairo_rectangle(cr, a, TOP, b - a, H - TOP - BOTTOM);
+    cairo_fill(cr);
+  }
   for (int s = 0; s < p->n_series; s++) {
     const plot_series *q = &p->series[s];
     const double *c = palette[s % PLOT_MAX_SERIES];
@@ -203,18 +216,13 @@ static void draw(cairo_t *cr, const plot_spec *p, const frame *f) {
     }
   }
   cairo_restore(cr);
-  /* legend */
+  /* legend, in its own column right of the plot area */
   cairo_set_font_size(cr, 13);
-  double lw = 0;
-  for (int s = 0; s < p->n_series; s++) {
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, p->series[s].label ? p->series[s].label : "", &e);
-    if (e.x_advance > lw) lw = e.x_advance;
-  }
-  if (p->n_series > 0) {
-    double bx = W - RIGHT - lw - 60, by = TOP + 8, bh = 20.0 * p->n_series + 8;
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
-    cairo_rectangle(cr, bx, by, lw + 52, bh);
+  int n_leg = p->n_series + (p->band_label ? 1 : 0);
+  if (n_leg > 0) {
+    double bx = W - RIGHT + LEGEND_GAP, by = TOP, bh = 20.0 * n_leg + 8;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, bx, by, f->legend_w + 52, bh);
     cairo_fill_preserve(cr);
     cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
     cairo_set_line_width(cr, 1);
@@ -232,7 +240,34 @@ static void draw(cairo_t *cr, const plot_spec *p, const frame *f) {
       cairo_set_source_rgb(cr, 0, 0, 0);
       text_at(cr, bx + 44, y, p->series[s].label ? p->series[s].label : "", 0.0, 0.5);
     }
+    if (p->band_label) {
+      double y = by + 14 + 20.0 * p->n_series;
+      cairo_set_source_rgb(cr, BAND_RGB);
+      cairo_rectangle(cr, bx + 8, y - 6, 30, 12);
+      cairo_fill(cr);
+      cairo_set_source_rgb(cr, 0, 0, 0);
+      text_at(cr, bx + 44, y, p->band_label, 0.0, 0.5);
+    }
   }
+}
+
+/* The widest legend label, measured on a scratch surface before the canvas is made. */
+static double legend_width(const plot_spec *p) {
+  cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 8, 8);
+  cairo_t *cr = cairo_create(img);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, 13);
+  double lw = 0;
+  for (int s = 0; s <= p->n_series; s++) {
+    const char *l = s < p->n_series ? p->series[s].label : p->band_label;
+    if (!l) continue;
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, l, &e);
+    if (e.x_advance > lw) lw = e.x_advance;
+  }
+  cairo_destroy(cr);
+  cairo_surface_destroy(img);
+  return lw;
 }
 
 /* cairo's text goes through fontconfig, which keeps its caches until FcFini; freeing them at
@@ -248,9 +283,11 @@ int plot_write(const plot_spec *p, const char *base) {
   pthread_once(&cleanup_once, register_cleanup);
   frame f;
   if (bounds(p, &f) < 0) return -1;
+  f.legend_w = legend_width(p);
+  f.width = p->n_series > 0 || p->band_label ? W - RIGHT + LEGEND_GAP + f.legend_w + 52 + 12 : W;
   char path[4096];
   snprintf(path, sizeof path, "%s.png", base);
-  cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)W, (int)H);
+  cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(f.width), (int)H);
   cairo_t *cr = cairo_create(img);
   draw(cr, p, &f);
   cairo_destroy(cr);
@@ -258,7 +295,7 @@ int plot_write(const plot_spec *p, const char *base) {
   cairo_surface_destroy(img);
   if (st != CAIRO_STATUS_SUCCESS) return cm_set_error("%s: cannot write PNG: %s", path, cairo_status_to_string(st));
   snprintf(path, sizeof path, "%s.svg", base);
-  cairo_surface_t *svg = cairo_svg_surface_create(path, W, H);
+  cairo_surface_t *svg = cairo_svg_surface_create(path, ceil(f.width), H);
   cr = cairo_create(svg);
   draw(cr, p, &f);
   cairo_destroy(cr);

@@ -12,3 +12,4 @@ cmact_test(test_train_fit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_train_fit.c LIB
 # The RecycleML procedures and experiments (train/proc_*, exp_*, stats_*, plot_*).
 cmact_test(test_stats_plot SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stats_plot.c LIBS cmact_train TIMEOUT 60)
 cmact_test(test_proc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_proc.c LIBS cmact_train TIMEOUT 900)
+cmact_test(test_exp_sync SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_exp_sync.c LIBS cmact_train TIMEOUT 300)
