@@ -85,7 +85,16 @@ static void test_refinement_accuracy(void **s) {
   assert_true(num(without, "summary.truth.uncertainty_coverage") >= 0.95);
   assert_true(num(with, "summary.truth.narrow_windows") > 0);
   assert_true(num(with, "summary.truth.narrow_coverage") >= 0.95);
-  cJSON_Delete(with), cJSON_Delete(without);
+  /* --refine confident: only peaks without rivals move a stream, so as many streams are refined
+   * as are confident (the default applies more), and the stated uncertainty stays honest */
+  cJSON *conf = run_sync("confident", "--refine confident");
+  assert_true(num(with, "summary.refined_streams") > num(with, "summary.refinement_confident"));
+  assert_true(num(conf, "summary.refined_streams") == num(conf, "summary.refinement_confident"));
+  assert_true(num(conf, "summary.refinement_confident") == num(with, "summary.refinement_confident"));
+  assert_true(num(conf, "summary.truth.uncertainty_coverage") >= 0.95);
+  assert_int_equal(tu_run(out, sizeof out, "$CMACT sync %s/sessions --out %s/x.h5 --refine sometimes", dir, dir), 2);
+  assert_non_null(strstr(out, "--refine must be best, confident or off"));
+  cJSON_Delete(with), cJSON_Delete(without), cJSON_Delete(conf);
 }
 
 int main(void) {
