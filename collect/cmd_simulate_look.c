@@ -107,31 +107,6 @@ static int contact_sheet(const char *dir, uint64_t seed) {
   return rc;
 }
 
-static void fft(double *re, double *im, int n) {
-  for (int i = 1, j = 0; i < n; i++) {
-    int bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      double t = re[i]; re[i] = re[j]; re[j] = t;
-      t = im[i]; im[i] = im[j]; im[j] = t;
-    }
-  }
-  for (int len = 2; len <= n; len <<= 1) {
-    double ang = -2 * M_PI / len;
-    for (int i = 0; i < n; i += len)
-      for (int k = 0; k < len / 2; k++) {
-        double wr = cos(ang * k), wi = sin(ang * k);
-        double xr = re[i + k + len / 2] * wr - im[i + k + len / 2] * wi;
-        double xi = re[i + k + len / 2] * wi + im[i + k + len / 2] * wr;
-        re[i + k + len / 2] = re[i + k] - xr;
-        im[i + k + len / 2] = im[i + k] - xi;
-        re[i + k] += xr;
-        im[i + k] += xi;
-      }
-  }
-}
-
 /* A perceptual-ish colour ramp (dark blue -> purple -> orange -> yellow). */
 static void ramp(double v, double *r, double *g, double *b) {
   v = v < 0 ? 0 : v > 1 ? 1 : v;
@@ -150,21 +125,11 @@ static int spectrogram(const char *dir, uint64_t seed, int a) {
   int rate = p.audio_rate, n = rate * 4, nfft = 512, hop = 128;
   int16_t *x = cm_xmalloc(sizeof(int16_t) * n);
   sim_audio_render(au, x, n);
-  int frames = (n - nfft) / hop + 1, bins = nfft / 2;
-  double *db = cm_xmalloc(sizeof(double) * frames * bins);
-  double re[512], im[512];
-  for (int f = 0; f < frames; f++) {
-    for (int i = 0; i < nfft; i++) {
-      double w = 0.5 - 0.5 * cos(2 * M_PI * i / nfft);
-      re[i] = x[f * hop + i] / 32768.0 * w;
-      im[i] = 0;
-    }
-    fft(re, im, nfft);
-    /* power per bin relative to a full-scale sine (Hann window: sum w = nfft/2) */
-    double ref = (nfft / 4.0) * (nfft / 4.0);
-    for (int k = 0; k < bins; k++)
-      db[f * bins + k] = 10 * log10((re[k] * re[k] + im[k] * im[k]) / ref + 1e-14);
-  }
+  int frames, bins = nfft / 2;
+  double *db = sim_power_frames(x, n, nfft, hop, &frames);
+  /* power per bin relative to a full-scale sine (Hann window: sum w = nfft/2) */
+  double ref = (nfft / 4.0) * (nfft / 4.0);
+  for (int i = 0; i < frames * bins; i++) db[i] = 10 * log10(db[i] / ref + 1e-14);
   int ml = 50, mb = 30, W = ml + frames + 10, H = 20 + bins + mb;
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
   cairo_t *cr = cairo_create(s);

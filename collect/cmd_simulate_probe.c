@@ -49,31 +49,6 @@ typedef struct {
   cm_progress progress;
 } probe_job;
 
-static void fft(double *re, double *im, int n) {
-  for (int i = 1, j = 0; i < n; i++) {
-    int bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      double t = re[i]; re[i] = re[j]; re[j] = t;
-      t = im[i]; im[i] = im[j]; im[j] = t;
-    }
-  }
-  for (int len = 2; len <= n; len <<= 1) {
-    double ang = -2 * M_PI / len;
-    for (int i = 0; i < n; i += len)
-      for (int k = 0; k < len / 2; k++) {
-        double wr = cos(ang * k), wi = sin(ang * k);
-        double xr = re[i + k + len / 2] * wr - im[i + k + len / 2] * wi;
-        double xi = re[i + k + len / 2] * wi + im[i + k + len / 2] * wr;
-        re[i + k + len / 2] = re[i + k] - xr;
-        im[i + k + len / 2] = im[i + k] - xi;
-        re[i + k] += xr;
-        im[i + k] += xi;
-      }
-  }
-}
-
 static void session_features(probe_job *j, int i, session_feat *sf) {
   int idx = (int)((long)i * j->ps.n_sessions / j->n);
   sim_plan p;
@@ -139,22 +114,18 @@ static void session_features(probe_job *j, int i, session_feat *sf) {
     sim_audio *au = sim_audio_new(&p, b, t0);
     sim_audio_render(au, x, ns);
     sim_audio_free(au);
-    int nfft = 512, hop = 256, nfr = (ns - nfft) / hop + 1;
+    int nfft = 512, hop = 256, nfr;
+    double *power = sim_power_frames(x, ns, nfft, hop, &nfr);
     float *band = cm_xcalloc((size_t)(nfr > 0 ? nfr : 1) * 16, sizeof(float));
-    double re[512], im[512];
     for (int fr = 0; fr < nfr; fr++) {
-      for (int k = 0; k < nfft; k++) {
-        re[k] = x[fr * hop + k] / 32768.0 * (0.5 - 0.5 * cos(2 * M_PI * k / nfft));
-        im[k] = 0;
-      }
-      fft(re, im, nfft);
+      const double *pw = power + (size_t)fr * (nfft / 2);
       for (int bnd = 0; bnd < 16; bnd++) {
         /* log-spaced edges from 50 Hz to Nyquist */
         double lo = 50 * pow(rate / 2.0 / 50, bnd / 16.0), hi = 50 * pow(rate / 2.0 / 50, (bnd + 1) / 16.0);
         int k0 = (int)(lo * nfft / rate), k1 = (int)(hi * nfft / rate);
         if (k1 <= k0) k1 = k0 + 1;
         double e = 0;
-        for (int k = k0; k < k1 && k < nfft / 2; k++) e += re[k] * re[k] + im[k] * im[k];
+        for (int k = k0; k < k1 && k < nfft / 2; k++) e += pw[k];
         band[fr * 16 + bnd] = (float)log10(e + 1e-10);
       }
     }
@@ -173,6 +144,7 @@ static void session_features(probe_job *j, int i, session_feat *sf) {
       }
     }
     free(band);
+    free(power);
     free(x);
   }
   /* IMU: both wrists at the nominal rate, through the sensor model */

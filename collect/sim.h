@@ -253,6 +253,10 @@ void sim_audio_free(sim_audio *a);
 /* Produce the next n mono samples of the microphone (plan time advances by n/rate*(1+ppm)). */
 void sim_audio_render(sim_audio *a, int16_t *out, int n);
 
+/* Power |X_k|^2 (k < nfft/2) of the Hann-windowed frames of x, frames of nfft every hop samples,
+ * full scale 1.0: *frames rows of nfft/2 (malloc'd). */
+double *sim_power_frames(const int16_t *x, int n, int nfft, int hop, int *frames);
+
 /* ---------------- IMU ---------------- */
 
 /* Both wrist sensors' ideal readings at plan time t, averaged over one sample period as a

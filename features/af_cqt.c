@@ -163,13 +163,13 @@ static void build_basis(double tuning, cqt_basis *b, fftw_complex *buf, fftw_pla
 static void build_bases(void) {
   fftw_complex *buf = fftw_malloc(sizeof(fftw_complex) * AF_CQT_NFFT);
   if (!buf) abort();
-  af_fftw_lock();
+  cm_fftw_lock();
   fftw_plan plan = fftw_plan_dft_1d(AF_CQT_NFFT, buf, buf, FFTW_FORWARD, FFTW_ESTIMATE);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   for (int j = 0; j < AF_NTUNING; j++) build_basis(af_tuning_value(j), &bases[j], buf, plan);
-  af_fftw_lock();
+  cm_fftw_lock();
   fftw_destroy_plan(plan);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   fftw_free(buf);
 }
 
@@ -202,9 +202,9 @@ int af_cqt_ws_init(af_cqt_ws *ws, int n) {
     af_cqt_ws_free(ws);
     return cm_set_error("out of memory for the CQT buffers");
   }
-  af_fftw_lock();
+  cm_fftw_lock();
   ws->r2c = fftwf_plan_dft_r2c_1d(AF_CQT_NFFT, ws->in, ws->spec, FFTW_ESTIMATE);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   if (!ws->r2c) {
     af_cqt_ws_free(ws);
     return cm_set_error("FFTW could not plan a %d-point transform", AF_CQT_NFFT);
@@ -214,9 +214,9 @@ int af_cqt_ws_init(af_cqt_ws *ws, int n) {
 }
 
 void af_cqt_ws_free(af_cqt_ws *ws) {
-  af_fftw_lock();
+  cm_fftw_lock();
   if (ws->r2c) fftwf_destroy_plan(ws->r2c);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   if (ws->in) fftwf_free(ws->in);
   if (ws->spec) fftwf_free(ws->spec);
   free(ws->padded);

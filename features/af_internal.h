@@ -19,6 +19,7 @@
 #ifndef AF_INTERNAL_H
 #define AF_INTERNAL_H
 
+#include "cm_fftw.h"
 #include <fftw3.h>
 #include <stdint.h>
 
@@ -56,8 +57,6 @@ static inline float af_cabsf(float re, float im) {
 
 /* ---- af_fftw.c: FFTW's planner is not thread-safe; every plan is made and destroyed under
  * this one process-wide lock (executing plans needs none). */
-void af_fftw_lock(void);
-void af_fftw_unlock(void);
 
 /* ---- af_stft.c: librosa.stft / istft with n_fft 2048, hop 512, periodic Hann, centred with
  * zero padding. */

@@ -35,10 +35,10 @@ int af_stft_init(af_stft *s) {
     af_stft_free(s);
     return cm_set_error("out of memory for the STFT buffers");
   }
-  af_fftw_lock();
+  cm_fftw_lock();
   s->r2c = fftw_plan_dft_r2c_1d(AF_NFFT, s->in, s->spec, FFTW_ESTIMATE);
   s->c2r = fftw_plan_dft_c2r_1d(AF_NFFT, s->spec, s->in, FFTW_ESTIMATE);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   if (!s->r2c || !s->c2r) {
     af_stft_free(s);
     return cm_set_error("FFTW could not plan a %d-point transform", AF_NFFT);
@@ -48,10 +48,10 @@ int af_stft_init(af_stft *s) {
 }
 
 void af_stft_free(af_stft *s) {
-  af_fftw_lock();
+  cm_fftw_lock();
   if (s->r2c) fftw_destroy_plan(s->r2c);
   if (s->c2r) fftw_destroy_plan(s->c2r);
-  af_fftw_unlock();
+  cm_fftw_unlock();
   if (s->in) fftw_free(s->in);
   if (s->spec) fftw_free(s->spec);
   memset(s, 0, sizeof *s);
