@@ -20,11 +20,17 @@
  *
  * Streams are produced in capture order and appended as they are made, so memory stays at one
  * frame and one audio block whatever the session's length.
+ *
+ * Each file is written as <name>.partial and renamed when it is closed whole; a session that
+ * fails (a full disk) leaves no file behind, rather than a short one that validates as a
+ * finished simulation, and an earlier file of the same name survives the failed rewrite.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cm_session.h"
 #include "cm_util.h"
@@ -122,10 +128,24 @@ static cm_session *create(const sim_output *o, const sim_plan *p, const char *ho
   snprintf(user, sizeof user, "user%d", p->person.id + 1);
   *path = file_path(o, p, host);
   cm_session_info info = {p->session_id, user, p->location.name, host};
-  cm_session *s = cm_session_create(*path, &info, 1);
+  char *part = cm_xmalloc(strlen(*path) + 9);
+  sprintf(part, "%s.partial", *path);
+  cm_session *s = cm_session_create(part, &info, 1);
+  if (!s) unlink(part);
+  free(part);
   /* flushes on simulated time only, so the file's layout never depends on the machine's speed */
   if (s) cm_session_set_manual_flush(s, 1);
   return s;
+}
+
+/* After cm_session_close: the whole file takes its name, or the partial one goes. */
+static int finish(const char *path, int rc) {
+  char *part = cm_xmalloc(strlen(path) + 9);
+  sprintf(part, "%s.partial", path);
+  if (rc == 0 && rename(part, path) < 0) rc = cm_set_error("%s: cannot rename from %s: %s", path, part, strerror(errno));
+  if (rc < 0) unlink(part);
+  free(part);
+  return rc;
 }
 
 static int write_camera(const sim_plan *p, const sim_body *body, const sim_output *o) {
@@ -260,6 +280,7 @@ out:
   free(fr_t);
   free(fr_host);
   free(fr_ref);
+  rc = finish(path, rc);
   free(path);
   return rc;
 }
@@ -345,6 +366,7 @@ out:
     sim_link_free(&link[side]);
     free(data[side]);
   }
+  rc = finish(path, rc);
   free(path);
   return rc;
 }

@@ -9,6 +9,13 @@
 
 #include "cm_util.h"
 
+/* HDF5 installs an atexit handler that closes every file still open. A file whose H5Fclose
+ * failed (a full disk) stays open with a half-flushed cache, and closing it again at exit
+ * crashes inside H5F__close_cb: the one-line error was followed by a segfault. cmact closes
+ * every file it means to keep and removes the ones it gave up on, so the handler has nothing
+ * to save; it is switched off before the library's first call. */
+__attribute__((constructor)) static void h5u_no_atexit(void) { H5dont_atexit(); }
+
 void h5u_quiet(void) {
   static _Thread_local int done;
   if (!done) {

@@ -36,6 +36,9 @@ int cm_prefix_error(const char *fmt, ...) {
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   snprintf(old, sizeof old, "%s", err_line);
+  /* a layer below often names the same file already: "F: F: disk full" reads like two faults */
+  size_t n = strlen(prefix);
+  if (n && strncmp(old, prefix, n) == 0) return -1;
   return cm_set_error("%s: %s", prefix, old);
 }
 
