@@ -513,8 +513,8 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       int apply;
       if (envelope) {
         r.confident = 0;
-        r.uncertainty_s = fmin(r.hwhm_s + o->cue_bias_s + a_unc, via_clock);
         apply = o->refine != SYNC_REFINE_CONFIDENT && r.corr >= o->wash_min_corr && !on_edge;
+        r.uncertainty_s = apply ? fmin(r.hwhm_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
       } else {
         r.confident = r.corr >= o->wrist_confident_corr && r.peak_ratio >= o->wrist_confident_ratio &&
                       mix[w] * 4 <= used[w];
