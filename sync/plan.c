@@ -12,7 +12,9 @@
  *   4. the labels, which must all name known classes;
  *   5. cross-modal refinement: the audio, when another host than the camera recorded it,
  *      against the camera's frame-difference energy; each wrist against the microphone's onset
- *      envelope, with the wrist feature the labelled activity calls for (imu_cue);
+ *      envelope, with the wrist feature the labelled activity calls for (imu_cue), or, where
+ *      the activity makes no sound to hear (hand washing), the slow level envelope of the
+ *      microphone against that of the wrist's motion;
  *   6. holes longer than max_gap_s in any stream (from the timestamps, and "gap" events);
  *   7. windows every hop inside the span all four streams cover, labelled from the label
  *      intervals; windows over a hole, without a label, or straddling a transition (unless
@@ -48,6 +50,9 @@ void sync_opts_default(sync_opts *o) {
   o->wrist_confident_ratio = 2.0;
   o->wrist_min_span_s = 6;
   o->cue_bias_s = 0.05;
+  o->wash_smooth_s = 0.5;
+  o->wash_hp_s = 5.0;
+  o->wash_min_corr = 0.5;
 }
 
 static int skip(sync_session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -260,7 +265,9 @@ static int video_energy(sync_session *ss, cm_session *f, signal *out) {
  *   CUE_RISE  the rise of |acc| (half-wave rectified difference): a jump's landing is the onset
  *             of the jolt (|acc| peaks as much at the push-off, which makes no sound);
  *   CUE_MIX   the mean of ACC and DYN, for motion without a clear model (running, no label);
- *   CUE_NONE  nothing to hear (hand washing): the span adds nothing to the correlation. */
+ *   CUE_NONE  no impact to hear (hand washing): the span adds nothing to the onset correlation;
+ *             its scrubbing comes in bouts, louder and stronger together, which the level
+ *             envelopes compare (imu_cue's env, refine_wrists). */
 enum { CUE_ACC, CUE_DYN, CUE_RISE, CUE_MIX, CUE_NONE };
 
 static int cue_for_activity(const char *name) {
@@ -288,6 +295,18 @@ static int cue_at(const sync_session *ss, const cm_label_row *l, size_t nl, doub
   return cue_for_activity(l[best].activity);
 }
 
+/* Centred moving mean of 2 * half + 1 samples (prefix sums; the window shrinks at the ends). */
+static void moving_mean(double *v, size_t n, size_t half) {
+  double *cum = cm_xmalloc((n + 1) * sizeof *cum);
+  cum[0] = 0;
+  for (size_t i = 0; i < n; i++) cum[i + 1] = cum[i] + v[i];
+  for (size_t i = 0; i < n; i++) {
+    size_t lo = i >= half ? i - half : 0, hi = i + half + 1 < n ? i + half + 1 : n;
+    v[i] = (cum[hi] - cum[lo]) / (double)(hi - lo);
+  }
+  free(cum);
+}
+
 static void zscore(double *v, size_t n) {
   double m = 0, q = 0;
   for (size_t i = 0; i < n; i++) m += v[i];
@@ -300,9 +319,12 @@ static void zscore(double *v, size_t n) {
 /* The wrist's cue signal on the reference timeline (seconds from the camera's first frame):
  * at each sample the feature the activity labelled there calls for, each feature standardised
  * over the session first so that pieces join at one level. *n_used counts the samples with a
- * cue (not CUE_NONE), *n_mix those with CUE_MIX (no model validated for the motion). */
+ * cue (not CUE_NONE), *n_mix those with CUE_MIX (no model validated for the motion). *env gets
+ * the wrist's motion level where it has no onset cue (hand washing): the dynamic |acc|, a
+ * moving mean over wash_smooth_s (longer than a scrubbing stroke, so only the bouts remain),
+ * and 0 elsewhere. */
 static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row *labels, size_t n_labels,
-                   signal *out, size_t *n_used, size_t *n_mix) {
+                   const sync_opts *o, signal *out, signal *env, size_t *n_used, size_t *n_mix) {
   sync_stream *s = &ss->st[role];
   int64_t n = s->info.count;
   *n_used = *n_mix = 0;
@@ -340,12 +362,18 @@ static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row
   /* the rise into sample i, stamped at sample i (the onset is complete by then) */
   rise[0] = 0;
   for (int64_t i = 1; i < n; i++) rise[i] = acc[i] > acc[i - 1] ? acc[i] - acc[i - 1] : 0;
+  env->t = cm_xmalloc((size_t)n * sizeof *env->t), env->v = cm_xmalloc((size_t)n * sizeof *env->v);
+  env->n = (size_t)n;
+  memcpy(env->t, t, (size_t)n * sizeof *t);
+  memcpy(env->v, dyn, (size_t)n * sizeof *dyn);
+  moving_mean(env->v, (size_t)n, (size_t)(o->wash_smooth_s / 2 * rate));
   zscore(acc, (size_t)n), zscore(dyn, (size_t)n), zscore(rise, (size_t)n);
   out->t = t, out->v = cm_xmalloc((size_t)n * sizeof *out->v), out->n = (size_t)n;
   for (int64_t i = 0; i < n; i++) {
     int cue = cue_at(ss, labels, n_labels, t[i]);
     out->v[i] = cue == CUE_ACC ? acc[i] : cue == CUE_DYN ? dyn[i] : cue == CUE_RISE ? rise[i]
               : cue == CUE_MIX ? 0.5 * (acc[i] + dyn[i]) : 0;
+    if (cue != CUE_NONE) env->v[i] = 0;
     *n_used += cue != CUE_NONE;
     *n_mix += cue == CUE_MIX;
   }
@@ -353,8 +381,9 @@ static int imu_cue(sync_session *ss, cm_session *f, int role, const cm_label_row
   return 0;
 }
 
-/* Onset envelope: the rise of log RMS energy in 10 ms frames (half-wave rectified). */
-static int audio_onsets(sync_session *ss, cm_session *f, signal *out) {
+/* Onset envelope: the rise of log RMS energy in 10 ms frames (half-wave rectified); and *level,
+ * that log RMS energy itself. */
+static int audio_onsets(sync_session *ss, cm_session *f, signal *out, signal *level) {
   sync_stream *s = &ss->st[SR_AUDIO];
   int ch = s->info.channels > 0 ? s->info.channels : 1;
   int sr = s->info.sample_rate > 0 ? s->info.sample_rate : 22050;
@@ -362,6 +391,7 @@ static int audio_onsets(sync_session *ss, cm_session *f, signal *out) {
   int64_t nf = s->info.count / hop;
   if (nf < 2) return cm_set_error("audio too short");
   out->t = cm_xmalloc((size_t)nf * sizeof *out->t), out->v = cm_xmalloc((size_t)nf * sizeof *out->v);
+  level->t = cm_xmalloc((size_t)nf * sizeof *level->t), level->v = cm_xmalloc((size_t)nf * sizeof *level->v);
   int64_t per_read = (int64_t)hop * 100;
   int16_t *buf = cm_xmalloc((size_t)(per_read * ch) * sizeof *buf);
   double prev = 0;
@@ -380,6 +410,8 @@ static int audio_onsets(sync_session *ss, cm_session *f, signal *out) {
       prev = l;
       int64_t tr = sync_stream_to_ref_clock(ss, SR_AUDIO, audio_frame_ns(&s->info, k * hop + hop / 2));
       out->t[out->n] = (double)(tr - ss->st[SR_VIDEO].ref_first_ns) * 1e-9;
+      level->t[level->n] = out->t[out->n];
+      level->v[level->n++] = l;
       out->v[out->n++] = on;
     }
   }
@@ -421,31 +453,47 @@ static void refine_audio(sync_session *ss, cm_session **files, const sync_opts *
  * reaches wrist_min_corr and it is confident or the span is at least wrist_min_span_s. Stated
  * uncertainty: when confident, the main lobe + cue_bias_s; otherwise what the clock model
  * guarantees, its bound plus the shift applied, so an aliased or noisy peak can never make the
- * statement false. */
+ * statement false.
+ *
+ * Where at least three quarters of the samples have no onset cue (hand washing), the level
+ * envelopes are compared instead: the microphone's log energy and the wrist's dynamic |acc|,
+ * both moving means over wash_smooth_s, high-passed over wash_hp_s. The scrubbing comes in
+ * bouts seconds long, louder and stronger together, so the curve has one broad peak and no
+ * rivals a stroke apart. It is applied (never "confident": the lobe is a few hundred ms wide)
+ * when its correlation reaches wash_min_corr and it is not on the edge of the search range, and
+ * states its lobe's half width + cue_bias_s, or the clock model's bound where that is smaller. */
 static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts *o, const signal *au,
-                          const cm_label_row *labels, size_t n_labels) {
-  signal cue[2] = {{0}};
+                          const signal *level, const cm_label_row *labels, size_t n_labels) {
+  signal cue[2] = {{0}}, env[2] = {{0}};
   int ok[2];
   size_t used[2] = {0, 0}, mix[2] = {0, 0};
   for (int w = 0; w < 2; w++)
-    ok[w] = imu_cue(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, labels, n_labels, &cue[w], &used[w], &mix[w]) == 0;
+    ok[w] = imu_cue(ss, files[ss->st[SR_IMU_R + w].file], SR_IMU_R + w, labels, n_labels, o, &cue[w], &env[w], &used[w],
+                    &mix[w]) == 0;
   int shared = ss->st[SR_IMU_R].file == ss->st[SR_IMU_L].file && ok[0] && ok[1];
   double span = au->n ? au->t[au->n - 1] - au->t[0] : 0;
+  /* the microphone's level envelope, for the spans without onsets */
+  signal lev = {0};
+  lev.n = level->n, lev.t = cm_xmalloc((lev.n + 1) * sizeof *lev.t), lev.v = cm_xmalloc((lev.n + 1) * sizeof *lev.v);
+  if (lev.n) memcpy(lev.t, level->t, lev.n * sizeof *lev.t), memcpy(lev.v, level->v, lev.n * sizeof *lev.v);
+  moving_mean(lev.v, lev.n, (size_t)(o->wash_smooth_s / 2 * 100));
   for (int w = 0; w < 2; w++) {
     if (!ok[w] || (shared && w == 1)) continue;
-    /* nothing the microphone can hear (hand washing only): the clock model stays */
-    if (used[w] < cue[w].n / 4) continue;
+    int envelope = used[w] < cue[w].n / 4;
+    const signal *sa = envelope ? &lev : au;
     int role = SR_IMU_R + w;
     double bound = clock_rel_unc_to(ss, role, SR_AUDIO);
     if (shared) bound = fmax(bound, clock_rel_unc_to(ss, SR_IMU_L, SR_AUDIO));
     cm_xcorr_params p = o->xc;
+    if (envelope) p.hp_window_s = o->wash_hp_s;
     p.max_lag_s = fmin(bound + 0.05, fmin(o->wrist_max_lag_s, (span - p.hp_window_s) / 2 - 0.05));
     if (p.max_lag_s < 0.1) continue;
     size_t nl = 2 * (size_t)ceil(p.max_lag_s * p.grid_hz) + 1, k = 0;
     double *c = cm_xcalloc(nl, sizeof *c), *cw = cm_xmalloc(nl * sizeof *cw);
     int n_curves = 0, bad = 0;
     for (int x = w; x <= (shared ? 1 : w) && !bad; x++) {
-      if (cm_xcorr_curve(au->t, au->v, au->n, cue[x].t, cue[x].v, cue[x].n, &p, cw, &k, NULL)) bad = 1;
+      const signal *sb = envelope ? &env[x] : &cue[x];
+      if (cm_xcorr_curve(sa->t, sa->v, sa->n, sb->t, sb->v, sb->n, &p, cw, &k, NULL)) bad = 1;
       for (size_t i = 0; !bad && i < nl; i++) c[i] += cw[i];
       n_curves++;
     }
@@ -455,36 +503,46 @@ static void refine_wrists(sync_session *ss, cm_session **files, const sync_opts 
       memset(&r, 0, sizeof r);
       r.overlap_s = span;
       cm_xcorr_pick(c, nl, &p, &r);
+      int on_edge = fabs(r.lag_s) > p.max_lag_s - 1.5 / p.grid_hz;
       /* relative to the camera: the microphone's own refinement and uncertainty come on top */
       const sync_stream *a = &ss->st[SR_AUDIO];
       double a_unc = 0;
       if (a->file != ss->st[SR_VIDEO].file) a_unc = a->refine_applied ? a->xc.uncertainty_s : clock_rel_unc(ss, SR_AUDIO);
       r.lag_s += a->refine_s;
-      r.confident = r.corr >= o->wrist_confident_corr && r.peak_ratio >= o->wrist_confident_ratio &&
-                    mix[w] * 4 <= used[w];
       double via_clock = fmax(clock_rel_unc(ss, SR_IMU_R), clock_rel_unc(ss, SR_IMU_L)) + fabs(r.lag_s);
-      r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
-      /* Choosing among rival peaks relies on the cycle-to-cycle variation of many cycles: on a
-       * 4 s clip the best one was the true one in 1 of 5 ambiguous sessions, so shorter
-       * spans keep the clock model unless the peak stands alone. */
-      int apply = r.corr >= o->wrist_min_corr &&
-                  (r.confident || (o->refine != SYNC_REFINE_CONFIDENT && span >= o->wrist_min_span_s));
+      int apply;
+      if (envelope) {
+        r.confident = 0;
+        apply = o->refine != SYNC_REFINE_CONFIDENT && r.corr >= o->wash_min_corr && !on_edge;
+        r.uncertainty_s = apply ? fmin(r.hwhm_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
+      } else {
+        r.confident = r.corr >= o->wrist_confident_corr && r.peak_ratio >= o->wrist_confident_ratio &&
+                      mix[w] * 4 <= used[w];
+        r.uncertainty_s = r.confident ? fmin(r.uncertainty_s + o->cue_bias_s + a_unc, via_clock) : via_clock;
+        /* Choosing among rival peaks relies on the cycle-to-cycle variation of many cycles: on
+         * a 4 s clip the best one was the true one in 1 of 5 ambiguous sessions, so shorter
+         * spans keep the clock model unless the peak stands alone. */
+        apply = r.corr >= o->wrist_min_corr &&
+                (r.confident || (o->refine != SYNC_REFINE_CONFIDENT && span >= o->wrist_min_span_s));
+      }
       for (int x = w; x <= (shared ? 1 : w); x++) {
         sync_stream *s = &ss->st[SR_IMU_R + x];
         s->xc = r;
         s->refine_tried = 1;
+        s->refine_envelope = envelope;
         if (apply) s->refine_s = r.lag_s, s->refine_applied = 1;
       }
     }
     free(c), free(cw);
   }
-  for (int w = 0; w < 2; w++) signal_free(&cue[w]);
+  for (int w = 0; w < 2; w++) signal_free(&cue[w]), signal_free(&env[w]);
+  signal_free(&lev);
 }
 
 static void refine(sync_session *ss, cm_session **files, const sync_opts *o, const cm_label_row *labels, size_t n_labels) {
-  signal au = {0};
-  if (audio_onsets(ss, files[ss->st[SR_AUDIO].file], &au)) {
-    signal_free(&au);
+  signal au = {0}, level = {0};
+  if (audio_onsets(ss, files[ss->st[SR_AUDIO].file], &au, &level)) {
+    signal_free(&au), signal_free(&level);
     return; /* no refinement; reported as not tried */
   }
   /* The microphone shares the camera's clock when they are on one host. */
@@ -493,8 +551,8 @@ static void refine(sync_session *ss, cm_session **files, const sync_opts *o, con
     if (video_energy(ss, files[ss->st[SR_VIDEO].file], &ve) == 0) refine_audio(ss, files, o, &ve, &au);
     signal_free(&ve);
   }
-  refine_wrists(ss, files, o, &au, labels, n_labels);
-  signal_free(&au);
+  refine_wrists(ss, files, o, &au, &level, labels, n_labels);
+  signal_free(&au), signal_free(&level);
 }
 
 /* ---- step 6: holes ---- */

@@ -227,6 +227,7 @@ static cJSON *session_json(const sync_session *ss) {
     if (s->refine_tried) {
       cJSON *rf = cJSON_AddObjectToObject(x, "refinement");
       cJSON_AddBoolToObject(rf, "applied", s->refine_applied);
+      cJSON_AddStringToObject(rf, "cue", s->refine_envelope ? "level envelope" : "onsets");
       cJSON_AddNumberToObject(rf, "lag_s", s->xc.lag_s);
       cJSON_AddNumberToObject(rf, "corr", s->xc.corr);
       cJSON_AddNumberToObject(rf, "psr", s->xc.psr);

@@ -58,6 +58,9 @@ typedef struct {
   double wrist_confident_ratio; /* ... with no other peak above 1/ratio of it */
   double wrist_min_span_s;     /* an ambiguous peak is applied only over at least this much audio */
   double cue_bias_s;      /* how far a cue's peak may sit from the true offset (physics, sampling) */
+  double wash_smooth_s;   /* hand washing: the level envelopes are moving means over this ... */
+  double wash_hp_s;       /* ... high-passed over this (the scrubbing comes in bouts of seconds) */
+  double wash_min_corr;   /* ... and their correlation must reach this to be applied */
   sync_inject inject;
   const cm_split_spec *split;
 } sync_opts;
@@ -74,6 +77,7 @@ typedef struct {
   double chrony_unc_s;
   double refine_s;        /* cross-modal shift applied (0 when not confident) */
   int refine_tried, refine_applied;
+  int refine_envelope;    /* the wrists' shift came from the hand-washing level envelopes */
   cm_xcorr_result xc;     /* against the video */
   int64_t ref_first_ns, ref_last_ns; /* reference times of the first and last sample */
   double inject_offset_s, inject_drift_ppm; /* --inject-offset / --inject-drift for this stream */

@@ -139,6 +139,7 @@ void cm_xcorr_pick(const double *c, size_t nl, const cm_xcorr_params *p, cm_xcor
   while (lo > 0 && c[lo - 1] > c[kp] / 2) lo--;
   while (hi + 1 < nl && c[hi + 1] > c[kp] / 2) hi++;
   double hwhm = 0.5 * (double)(hi - lo + 1) / p->grid_hz;
+  out->hwhm_s = hwhm;
   out->uncertainty_s = 1.0 / p->grid_hz + 3 * hwhm / fmax(out->psr, 1.0);
   out->confident = out->psr >= p->min_psr && out->peak_ratio >= p->min_peak_ratio && out->corr >= p->min_corr;
 }

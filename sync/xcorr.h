@@ -44,6 +44,7 @@ typedef struct {
   double peak_ratio;  /* peak / best other local maximum */
   double overlap_s;   /* length of the common span used */
   double uncertainty_s; /* from the main lobe's width and the grid */
+  double hwhm_s;      /* half width of the main lobe at half the peak */
   int n_alias;        /* local maxima outside the main lobe within alias_ratio of the peak */
   double alias_spread_s; /* largest distance from the peak to one of them (0 when none) */
   int confident;
@@ -62,8 +63,8 @@ int cm_xcorr_offset(const double *ta, const double *va, size_t na, const double 
  * cm_xcorr_offset; several cue pairs' curves can be summed before a peak is picked. */
 int cm_xcorr_curve(const double *ta, const double *va, size_t na, const double *tb, const double *vb, size_t nb,
                    const cm_xcorr_params *p, double *c, size_t *n_lags, double *overlap_s);
-/* Peak, PSR, peak ratio, lobe-width uncertainty and confidence of a curve (lag_s, corr, psr,
- * peak_ratio, uncertainty_s, confident of *out; overlap_s is left alone). */
+/* Peak, PSR, peak ratio, lobe width, lobe-width uncertainty and confidence of a curve (lag_s,
+ * corr, psr, peak_ratio, hwhm_s, uncertainty_s, confident of *out; overlap_s is left alone). */
 void cm_xcorr_pick(const double *c, size_t n_lags, const cm_xcorr_params *p, cm_xcorr_result *out);
 
 /* Resample (t, v) onto the grid t0 + k/hz, k < n, by linear interpolation (held at the ends).

@@ -76,6 +76,19 @@ static void test_rival_peaks(void **s) {
   assert_true(r.alias_spread_s == 0);
 }
 
+/* The main lobe's half width at half maximum: a sinusoid of period P correlates as cos(2 pi
+ * lag / P), above half its peak for |lag| < P / 6; bursts 30 ms wide (sigma) as a Gaussian
+ * of sigma 42 ms, half height at 50 ms. */
+static void test_lobe_width(void **s) {
+  rs = 79;
+  cm_xcorr_result r;
+  run_case(0.2, 0.5, 0.05, 1, &r);
+  assert_true(r.hwhm_s > 0.5 / 6 - 0.02 && r.hwhm_s < 0.5 / 6 + 0.02);
+  rs = 1000;
+  run_case(0.137, 0, 0.2, 1, &r);
+  assert_true(r.hwhm_s > 0.035 && r.hwhm_s < 0.07);
+}
+
 /* Curves of two cue pairs (two noisy views of the same events), summed, peak at the shared lag
  * and no lower than either alone. */
 static void test_curve_sum(void **s) {
@@ -135,6 +148,7 @@ int main(void) {
       cmocka_unit_test(test_periodic_not_confident),
       cmocka_unit_test(test_unrelated_not_confident),
       cmocka_unit_test(test_rival_peaks),
+      cmocka_unit_test(test_lobe_width),
       cmocka_unit_test(test_curve_sum),
       cmocka_unit_test(test_short_overlap),
   };
