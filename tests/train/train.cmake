@@ -7,6 +7,8 @@ cmact_test(test_nn_layers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_layers.c
            LIBS cmact_train cmact_train_refdata TIMEOUT 60)
 cmact_test(test_nn_models SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_models.c
            LIBS cmact_train cmact_train_refdata TIMEOUT 120)
+cmact_test(test_nn_fusion SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_fusion.c
+           LIBS cmact_train cmact_train_refdata TIMEOUT 60)
 cmact_test(test_nn_ops SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_ops.c LIBS cmact_train TIMEOUT 120)
 cmact_test(test_train_fit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_train_fit.c LIBS cmact_train TIMEOUT 300)
 # The RecycleML procedures and experiments (train/proc_*, exp_*, stats_*, plot_*).
