@@ -15,3 +15,4 @@ cmact_test(test_train_fit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_train_fit.c LIB
 cmact_test(test_stats_plot SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stats_plot.c LIBS cmact_train TIMEOUT 60)
 cmact_test(test_proc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_proc.c LIBS cmact_train TIMEOUT 900)
 cmact_test(test_exp_sync SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_exp_sync.c LIBS cmact_train TIMEOUT 300)
+cmact_test(test_exp_fusion SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_exp_fusion.c LIBS cmact_train TIMEOUT 300)
