@@ -186,5 +186,5 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(argv[1], "show") == 0) return train_show(argc - 1, argv + 1);
   if (strcmp(argv[1], "fusion") == 0) return proc_cmd_train_fusion(argc - 1, argv + 1); /* cmd_train_fusion.c */
   if (proc_cmd_is_action(argv[1])) return proc_cmd_train(argc - 1, argv + 1); /* proc_cmd.c */
-  return cmact_help_exit("train", 1, "unknown action '%s' (expected fit or show)", argv[1]);
+  return cmact_help_exit("train", 1, "unknown action '%s' (expected fit, show, fusion, teacher, transfer, pure, limited or scratch)", argv[1]);
 }
