@@ -22,7 +22,7 @@
  * also shaded on the figure; PureTransfer and Transfer+LimitedTrain (mean, sd); and the student
  * alone (scratch on the same LimitTrainSet, aligned), to mark where transfer falls below it.
  * The one published curve on this dataset (Sandha et al., IoTDI 2020, an audio+IMU fusion model)
- * stands beside ours; that fusion model is not rebuilt here.
+ * stands beside ours; `cmact experiment fusion-sync` (exp_fusion.c) rebuilds it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -301,7 +301,7 @@ int exp_sync_error(const exp_opts *o) {
                    "dataset's test windows: median %.3f s, 95th percentile %.3f s (shaded: ± the median). Scratch "
                    "(student alone, aligned, %d runs): %s%%. Sandha et al. (IoTDI 2020), audio+IMU fusion on "
                    "CMActivity: 96.1%% at 0 s, 91.6%% at 0.5 s, 82.8%% at 2 s (97.2 / 95.9 / 86.7%% trained "
-                   "with shifts up to 1 s); that fusion model is not rebuilt here. %s\n",
+                   "with shifts up to 1 s); cmact rebuilds that model in `cmact experiment fusion-sync`. %s\n",
               c.n_used, o->sessions, c.n_multi_excluded, proc_modality_name(c.S), unc, unc95, Rs,
               exp_pct(sm, a, sizeof a), settings);
     fputs(md.s, o->log ? o->log : stdout);
