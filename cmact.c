@@ -201,7 +201,14 @@ static const struct command commands[] = {
      "transfer split; pure = that student + the teacher's own ReLU and output layer; limited\n"
      "freezes the student and trains a new output layer on --labels windows drawn from the\n"
      "limited split; scratch trains the whole model on the same draw. Weights are chosen on a\n"
-     "validation part carved from the training data, never on the test split.\n"},
+     "validation part carved from the training data, never on the test split.\n"
+     "\n"
+     "The supervised audio+IMU fusion model (Sandha et al., IoTDI 2020; train/nn_fusion.h):\n"
+     "       cmact train fusion --data D --out F.h5 [--splits pretrain,limited] [--epochs 100]\n"
+     "                          [--seed 1] [--lr 1e-3] [--batch 128] [--val-fraction 0.1]\n"
+     "                          [--patience 0] [--overwrite]\n"
+     "the IMU CNN and the audio MLP up to DENSE_1_relu, concatenated, a dense softmax layer; trained\n"
+     "on the windows of --splits with a validation part carved from them; prints test accuracy.\n"},
     {"validate", cmd_validate, "check cmact files against their schema and invariants",
      "usage: cmact validate [--quiet] FILE...\n"
      "\n"
@@ -230,13 +237,14 @@ static const struct command commands[] = {
      "original is kept as FILE.unrepaired unless --no-backup is given. A file that is\n"
      "already closed is left untouched.\n"},
     {"experiment", cmd_experiment, "run the study's experiments: Table 3, Fig. 3-5, the sync-error sweep",
-     "usage: cmact experiment table3|epochs|labels|related|sync-error --data DATASET.h5 --out DIR\n"
+     "usage: cmact experiment table3|epochs|labels|related|sync-error|fusion-sync --data DATASET.h5 --out DIR\n"
      "                        [--runs 10] [--threads 2] [--seed 0] [--input FxSxSxC]\n"
      "                        [--teacher-epochs 100] [--transfer-epochs 500] [--limited-epochs 100]\n"
      "                        [--scratch-epochs 500] [--labels 500] [--batch 128] [--patience 0]\n"
      "                        [--pair video-imu] [--label-counts 10,20,50,100,200,500,976]\n"
      "                        [--video-widths 32,64,128,128,372]\n"
      "                        [--sessions DIR --offsets -4,...,4 --sync-args 'ARGS' --cmact PATH]\n"
+     "                        [--train-sessions DIR --aug-offsets -1,-0.5,-0.25,0.25,0.5,1 --aug-fraction 1]\n"
      "\n"
      "  table3      the four transfers (video->audio, video->IMU, IMU->video, IMU->audio):\n"
      "              teacher, PureTransfer, Transfer+LimitedTrain, Scratch, mean and sd over runs,\n"
@@ -250,6 +258,11 @@ static const struct command commands[] = {
      "              and measures PureTransfer and Transfer+LimitedTrain against the offset, with\n"
      "              the share of windows whose student data come from another activity; teacher,\n"
      "              LimitTrainSet and test split come from the aligned --data\n"
+     "  fusion-sync the supervised audio+IMU fusion model (Sandha et al.) against an IMU offset:\n"
+     "              trained on --data's pretrain+limited windows, aligned and with shifted copies\n"
+     "              (--aug-offsets over an --aug-fraction of the sessions of --train-sessions);\n"
+     "              tested on the multi-activity sessions of --sessions per offset; IMU alone and\n"
+     "              audio alone as baselines; --teacher-epochs epochs each\n"
      "Writes DIR/NAME.md (also printed), NAME.csv, NAME.json and figures (PNG and SVG). Runs go in\n"
      "parallel on --threads, each with single-threaded BLAS; results do not depend on --threads.\n"
      "Model selection uses a validation part of each procedure's training data, never the test\n"

@@ -154,6 +154,8 @@ static int inspect_model(const char *path) {
   }
   printf("%s: model %s, input %s, %lld parameters in %d tensors%s%s\n", path, arch, shape, (long long)params,
          cm_modelfile_n_tensors(m), proc[0] ? ", procedure " : "", proc);
+  char inputs[128];
+  if (cm_modelfile_get_attr(m, "inputs", inputs, sizeof inputs) == 0) printf("  inputs: %s\n", inputs);
   char names[CM_MAX_CLASSES][24];
   int nc;
   if (cm_modelfile_classes(m, names, CM_MAX_CLASSES, &nc) == 0) {

@@ -1,5 +1,5 @@
 /*
- * `cmact experiment table3|epochs|labels|related|sync-error`: the study's protocol on a dataset
+ * `cmact experiment table3|epochs|labels|related|sync-error|fusion-sync`: the study's protocol on a dataset
  * file (see exp.h). Options set the procedures' epochs and sizes; the defaults are the study's.
  */
 #include <stdio.h>
@@ -19,7 +19,7 @@ static int int_opt(const char *k, const char *v, int lo, int *out) {
 }
 
 int cmd_experiment(int argc, char **argv) {
-  if (argc < 2) return cmact_help_exit("experiment", 1, "which experiment? (table3, epochs, labels, related, sync-error)");
+  if (argc < 2) return cmact_help_exit("experiment", 1, "which experiment? (table3, epochs, labels, related, sync-error, fusion-sync)");
   const char *which = argv[1];
   exp_opts o = exp_opts_default();
   o.log = stdout;
@@ -38,6 +38,12 @@ int cmd_experiment(int argc, char **argv) {
     else if (!strcmp(k, "--offsets")) o.offsets = v;
     else if (!strcmp(k, "--sync-args")) o.sync_args = v;
     else if (!strcmp(k, "--cmact")) o.cmact = v;
+    else if (!strcmp(k, "--train-sessions")) o.train_sessions = v;
+    else if (!strcmp(k, "--aug-offsets")) o.aug_offsets = v;
+    else if (!strcmp(k, "--aug-fraction")) {
+      if (cm_parse_double(v, k, &o.aug_fraction) < 0 || !(o.aug_fraction >= 0 && o.aug_fraction <= 1))
+        return cmact_help_exit("experiment", 1, "--aug-fraction '%s' must be a number in [0, 1]", v);
+    }
     else if (!strcmp(k, "--runs")) rc = int_opt(k, v, 1, &o.runs);
     else if (!strcmp(k, "--threads")) rc = int_opt(k, v, 1, &o.threads);
     else if (!strcmp(k, "--seed")) rc = int_opt(k, v, 0, &seed);
@@ -73,8 +79,14 @@ int cmd_experiment(int argc, char **argv) {
   else if (!strcmp(which, "sync-error")) {
     if (!o.sessions) return cmact_help_exit("experiment", 1, "sync-error needs --sessions FOLDER");
     rc = exp_sync_error(&o);
+  } else if (!strcmp(which, "fusion-sync")) {
+    if (!o.sessions) return cmact_help_exit("experiment", 1, "fusion-sync needs --sessions FOLDER (multi-activity test sessions)");
+    if (!o.train_sessions && o.aug_fraction > 0)
+      return cmact_help_exit("experiment", 1, "fusion-sync needs --train-sessions FOLDER (the sessions --data was built "
+                                              "from) for the shift-trained model, or --aug-fraction 0");
+    rc = exp_fusion_sync(&o);
   } else
-    return cmact_help_exit("experiment", 1, "unknown experiment '%s' (table3, epochs, labels, related, sync-error)", which);
+    return cmact_help_exit("experiment", 1, "unknown experiment '%s' (table3, epochs, labels, related, sync-error, fusion-sync)", which);
   if (rc < 0) return cm_fail_error("experiment");
   printf("experiment %s: %.1f s wall on %d threads; files in %s\n", which,
          (double)(cm_monotonic_ns() - t0) * 1e-9, o.threads, o.out);

@@ -4,6 +4,7 @@
  *               validation part carved from that split, early stopping, checkpoints and
  *               resume; writes a model file.
  *   train show  print a model's layers and parameter counts (an architecture or a model file).
+ *   train fusion  the supervised audio+IMU fusion model (cmd_train_fusion.c).
  * The transfer procedures and experiments build on the same engine in their own commands.
  */
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "nn_fit.h"
 #include "nn_io.h"
 #include "proc.h"
+#include "proc_fusion.h"
 
 static int need_value(int i, int argc, const char *opt) {
   if (i + 1 >= argc) return cmact_help_exit("train", 1, "option '%s' needs a value", opt);
@@ -150,6 +152,13 @@ static int train_show(int argc, char **argv) {
   nn_model *m;
   if (file) {
     char a[64];
+    nn_fusion *fu = nn_fusion_load(file, NULL, 0, NULL);
+    if (fu) {
+      printf("architecture: %s\n", NN_FUSION_ARCH);
+      nn_fusion_print(fu, stdout);
+      nn_fusion_free(fu);
+      return CM_EXIT_OK;
+    }
     m = nn_model_load(file, a, sizeof a, NULL, 0, NULL);
     if (!m) return cm_fail_error("train");
     printf("architecture: %s\n", a);
@@ -172,9 +181,10 @@ static int train_show(int argc, char **argv) {
 }
 
 int cmd_train(int argc, char **argv) {
-  if (argc < 2) return cmact_help_exit("train", 1, "which action? (fit, show)");
+  if (argc < 2) return cmact_help_exit("train", 1, "which action? (fit, show, fusion, teacher, transfer, pure, limited, scratch)");
   if (strcmp(argv[1], "fit") == 0) return train_fit(argc - 1, argv + 1);
   if (strcmp(argv[1], "show") == 0) return train_show(argc - 1, argv + 1);
+  if (strcmp(argv[1], "fusion") == 0) return proc_cmd_train_fusion(argc - 1, argv + 1); /* cmd_train_fusion.c */
   if (proc_cmd_is_action(argv[1])) return proc_cmd_train(argc - 1, argv + 1); /* proc_cmd.c */
-  return cmact_help_exit("train", 1, "unknown action '%s' (expected fit or show)", argv[1]);
+  return cmact_help_exit("train", 1, "unknown action '%s' (expected fit, show, fusion, teacher, transfer, pure, limited or scratch)", argv[1]);
 }

@@ -35,6 +35,10 @@ typedef struct {
   const char *cmact;         /* the cmact binary to run sync with */
   const char *offsets;       /* "0,0.05,..." seconds */
   const char *sync_args;     /* extra arguments for cmact sync (e.g. "--frames 9 --size 16") */
+  /* fusion-sync */
+  const char *train_sessions; /* folder of the session files --data was built from */
+  const char *aug_offsets;    /* IMU offsets of the shift-augmented training copies, seconds */
+  double aug_fraction;        /* of the training sessions that get a shifted copy */
   FILE *log;                 /* stdout */
 } exp_opts;
 
@@ -44,6 +48,7 @@ int exp_table3(const exp_opts *o, int with_curves);  /* table3 (and Fig. 3 with 
 int exp_labels(const exp_opts *o);
 int exp_related(const exp_opts *o);
 int exp_sync_error(const exp_opts *o);
+int exp_fusion_sync(const exp_opts *o);   /* exp_fusion.c */
 
 /* ---- shared pieces (exp_core.c) ---- */
 typedef int (*exp_job_fn)(void *ctx, int job);

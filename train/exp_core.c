@@ -20,7 +20,8 @@
 exp_opts exp_opts_default(void) {
   exp_opts o = {.runs = 10, .threads = 2, .cfg = proc_config_study(), .seed = 0,
                 .pair = "video-imu", .label_counts = "10,20,50,100,200,500,976",
-                .offsets = "-4,-2,-1,-0.5,-0.25,-0.1,-0.05,0,0.05,0.1,0.25,0.5,1,2,4", .log = NULL};
+                .offsets = "-4,-2,-1,-0.5,-0.25,-0.1,-0.05,0,0.05,0.1,0.25,0.5,1,2,4",
+                .aug_offsets = "-1,-0.5,-0.25,0.25,0.5,1", .aug_fraction = 1.0, .log = NULL};
   return o;
 }
 

@@ -22,7 +22,7 @@
  * also shaded on the figure; PureTransfer and Transfer+LimitedTrain (mean, sd); and the student
  * alone (scratch on the same LimitTrainSet, aligned), to mark where transfer falls below it.
  * The one published curve on this dataset (Sandha et al., IoTDI 2020, an audio+IMU fusion model)
- * stands beside ours; that fusion model is not rebuilt here.
+ * stands beside ours; `cmact experiment fusion-sync` (exp_fusion.c) rebuilds it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +33,7 @@
 #include "cm_util.h"
 #include "exp.h"
 #include "exp_report.h"
+#include "exp_sync_build.h"
 #include "exp_sync_sessions.h"
 #include "plot.h"
 #include "stats.h"
@@ -97,50 +98,10 @@ static int parse_offsets(sweep *c, const char *s) {
   return 0;
 }
 
-/* The split file of the sweep's datasets: every window of every session into 'transfer' (no
- * test draw, no personalisation location). */
-static int write_split(const sweep *c, char *path, size_t n) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/sync", c->o->out);
-  if (exp_mkdir(dir) < 0) return -1;
-  snprintf(path, n, "%s/transfer_only_split.json", dir);
-  strbuf b = {0};
-  sb_printf(&b, "{\"seed\": %llu, \"personal\": {\"locations\": [\"(none)\"]}, \"test\": {\"fraction\": 0},"
-                " \"train\": {\"pretrain\": 0, \"transfer\": 1, \"limited\": 0}}\n",
-            (unsigned long long)(c->o->seed + 1));
-  int rc = exp_write_text(path, &b);
-  sb_free(&b);
-  return rc;
-}
-
-/* Build DIR/sync/offset_<S>.h5 from the chosen sessions with the cmact binary; its output goes
- * to a .log beside it. */
+/* DIR/sync/offset_<S>.h5 from the chosen sessions, with the cmact binary (exp_sync_build.h). */
 static int build_dataset(const sweep *c, double off, const char *split, char *path, size_t n) {
-  const exp_opts *o = c->o;
-  char dir[4096], exe[4096], log[4200];
-  snprintf(dir, sizeof dir, "%s/sync", o->out);
-  snprintf(path, n, "%s/offset_%+.3f.h5", dir, off);
-  snprintf(log, sizeof log, "%s/offset_%+.3f.log", dir, off);
-  if (o->cmact) {
-    snprintf(exe, sizeof exe, "%s", o->cmact);
-  } else {
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k <= 0) return cm_set_error("cannot find the cmact program (give --cmact)");
-    exe[k] = 0;
-  }
-  strbuf cmd = {0};
-  sb_printf(&cmd, "'%s' sync", exe);
-  for (size_t i = 0; i < c->n_used; i++) {
-    const exp_session_labels *x = &c->sessions.v[c->used[i]];
-    for (int f = 0; f < x->n_files; f++) sb_printf(&cmd, " '%s'", x->files[f]);
-  }
-  sb_printf(&cmd, " --out '%s' --force --split '%s' --inject-offset %s=%.6f %s > '%s' 2>&1", path, split,
-            proc_modality_name(c->S), off, o->sync_args ? o->sync_args : "", log);
-  int st = system(cmd.s);
-  sb_free(&cmd);
-  if (st != 0) return cm_set_error("cmact sync --inject-offset %s=%g failed (exit %d); see %s",
-                                   proc_modality_name(c->S), off, st, log);
-  return 0;
+  snprintf(path, n, "%s/sync/offset_%+.3f.h5", c->o->out, off);
+  return exp_sync_run(c->o, &c->sessions, c->used, c->n_used, proc_modality_name(c->S), off, split, path);
 }
 
 /* Choose the sessions of --sessions that change activity and are not in --data's test or
@@ -169,29 +130,6 @@ static int choose_sessions(sweep *c) {
                       "where the activity changes; simulate some with `cmact simulate --schedules N`)",
                       c->o->sessions, c->n_multi_excluded ? " outside the test and personalisation splits" : "");
   return rc;
-}
-
-/* Bring a split read with dataset `from`'s standardisation onto dataset `to`'s (IMU and audio
- * are standardised per channel with each file's own /stats; video is not). */
-static void restandardise(proc_set *s, const char *from_path, cm_dataset *to, const cm_dataset_desc *desc) {
-  if (s->mod == NN_MOD_VIDEO || s->n == 0) return;
-  const char *name = s->mod == NN_MOD_IMU ? "imu" : "audio";
-  size_t n = s->mod == NN_MOD_IMU ? (size_t)desc->imu_channels : (size_t)desc->audio_dim;
-  char mn[32], sn[32];
-  snprintf(mn, sizeof mn, "%s_mean", name), snprintf(sn, sizeof sn, "%s_std", name);
-  float *mf = cm_xmalloc(sizeof(float) * n * 4), *sf = mf + n, *mt = mf + 2 * n, *st = mf + 3 * n;
-  cm_dataset *from = cm_dataset_open(from_path);
-  int ok = from && cm_dataset_get_stats(from, mn, mf, n) == 0 && cm_dataset_get_stats(from, sn, sf, n) == 0 &&
-           cm_dataset_get_stats(to, mn, mt, n) == 0 && cm_dataset_get_stats(to, sn, st, n) == 0;
-  if (from) cm_dataset_close_reader(from);
-  if (ok && s->dim % n == 0) {
-    for (size_t i = 0; i < s->dim * (size_t)s->n; i++) {
-      size_t ch = i % n;
-      float raw = s->x[i] * (sf[ch] > 1e-12f ? sf[ch] : 1.0f) + mf[ch];
-      s->x[i] = (raw - mt[ch]) / (st[ch] > 1e-12f ? st[ch] : 1.0f);
-    }
-  }
-  free(mf);
 }
 
 static int cmp_float(const void *a, const void *b) {
@@ -260,7 +198,7 @@ int exp_sync_error(const exp_opts *o) {
   char paths[MAX_OFFSETS][4096], split[4096];
   int rc = choose_sessions(&c);
   if (rc == 0) rc = exp_data_load(&c.base, o->data, (1u << c.T) | (1u << c.S), o->video_input);
-  if (rc == 0) rc = write_split(&c, split, sizeof split);
+  if (rc == 0) rc = exp_sync_split_file(o, split, sizeof split);
   if (rc == 0) {
     fprintf(o->log ? o->log : stdout, "sync-error: %zu sessions with an activity change in %s%s\n", c.n_used,
             o->sessions, c.n_multi_excluded ? " (more are in --data's test/personalisation splits: left out)" : "");
@@ -286,8 +224,8 @@ int exp_sync_error(const exp_opts *o) {
     cm_dataset_close_reader(d);
     if (rc == 0 && c.tr_s[k].n == 0) rc = cm_set_error("%s: no transfer windows", paths[k]);
     if (rc < 0) break;
-    restandardise(&c.tr_t[k], paths[k], base_ds, &c.base.desc);
-    restandardise(&c.tr_s[k], paths[k], base_ds, &c.base.desc);
+    exp_restandardise(&c.tr_t[k], paths[k], base_ds, &c.base.desc);
+    exp_restandardise(&c.tr_s[k], paths[k], base_ds, &c.base.desc);
     rc = measure_mismatch(&c, k, paths[k]);
   }
   if (base_ds) cm_dataset_close_reader(base_ds);
@@ -363,7 +301,7 @@ int exp_sync_error(const exp_opts *o) {
                    "dataset's test windows: median %.3f s, 95th percentile %.3f s (shaded: ± the median). Scratch "
                    "(student alone, aligned, %d runs): %s%%. Sandha et al. (IoTDI 2020), audio+IMU fusion on "
                    "CMActivity: 96.1%% at 0 s, 91.6%% at 0.5 s, 82.8%% at 2 s (97.2 / 95.9 / 86.7%% trained "
-                   "with shifts up to 1 s); that fusion model is not rebuilt here. %s\n",
+                   "with shifts up to 1 s); cmact rebuilds that model in `cmact experiment fusion-sync`. %s\n",
               c.n_used, o->sessions, c.n_multi_excluded, proc_modality_name(c.S), unc, unc95, Rs,
               exp_pct(sm, a, sizeof a), settings);
     fputs(md.s, o->log ? o->log : stdout);

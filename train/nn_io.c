@@ -142,7 +142,11 @@ nn_model *nn_model_load(const char *path, char *architecture, size_t arch_len,
   if (class_names && cm_modelfile_classes(f, class_names, max_classes, n_classes) < 0) goto done;
   if (cm_modelfile_input_shape(f, shape, 8, &nd) < 0) goto done;
   if (cm_modelfile_get_attr(f, "layers", spec, 65536) < 0) {
-    cm_prefix_error("%s: not a cmact model (no layer list)", path);
+    char inputs[128];
+    if (cm_modelfile_get_attr(f, "inputs", inputs, sizeof inputs) == 0)
+      cm_set_error("%s: a model of two inputs (%s), not one network: see nn_fusion.h", path, inputs);
+    else
+      cm_prefix_error("%s: not a cmact model (no layer list)", path);
     goto done;
   }
   if (!(m = nn_model_from_spec(spec, shape, nd, 0))) {

@@ -265,6 +265,54 @@ def model_reference(w, tag, spec, in_shape, seed, batch, n_classes, opt, steps, 
         w.put(tag + "/eval_logits", model.forward(x, False, 0))
 
 
+def cut_after(spec, name):
+    return spec[:[l[1] for l in spec].index(name) + 1]
+
+
+def fusion_reference(w, tag, n_classes, seed, batch, opt, steps, rng):
+    """The audio+IMU fusion model of train/nn_fusion.h: the IMU CNN and the audio MLP, each up
+    to DENSE_1_relu (seeds seed and seed + 1), concatenated [imu | audio], then a dense output
+    layer (seed + 2), under softmax cross-entropy; the optimizer runs over all parameters."""
+    imu = Model(cut_after(imu_cnn_spec(n_classes), "DENSE_1_relu"), (40, 12), seed)
+    audio = Model(cut_after(audio_mlp_spec(n_classes), "DENSE_1_relu"), (193,), seed + 1)
+    head = Model([("dense", "output", n_classes)], (256,), seed + 2)
+    parts = (("imu", imu), ("audio", audio), ("head", head))
+    xi = rand(rng, batch, 40, 12).requires_grad_(True)
+    xa = rand(rng, batch, 193).requires_grad_(True)
+    labels = torch.tensor(rng.integers(0, n_classes, batch), dtype=torch.int64)
+    w.put(tag + "/x_imu", xi, sample=False)
+    w.put(tag + "/x_audio", xa, sample=False)
+    w.put(tag + "/labels", labels.numpy().astype(np.int32))
+    params = [p for _, m in parts for p in m.params.values()]
+
+    def forward(training, step):
+        z = torch.cat([imu.forward(xi, training, step), audio.forward(xa, training, step)], dim=1)
+        return head.forward(z, training, step)
+
+    o, losses = opt(params), []
+    for step in range(steps):
+        for p in params + [xi, xa]:
+            p.grad = None
+        logits = forward(True, step)
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        losses.append(loss.item())
+        if step == 0:
+            w.put(tag + "/logits", logits)
+            w.put(tag + "/dx_imu", xi.grad)
+            w.put(tag + "/dx_audio", xa.grad)
+            for pn, m in parts:
+                for name, p in m.params.items():
+                    w.put(tag + "/grad/" + pn + "." + name, p.grad)
+        o.step()
+    w.put(tag + "/losses", np.array(losses))
+    with torch.no_grad():
+        for pn, m in parts:
+            for name, p in m.params.items():
+                w.put(tag + "/final/" + pn + "." + name, p)
+        w.put(tag + "/eval_logits", forward(False, 0))
+
+
 # ---------------------------------------------------------------- per-layer references
 
 def layer_references(w, rng):
@@ -349,6 +397,11 @@ def main():
     student = audio_mlp_spec(7)
     student = student[:[l[1] for l in student].index("DENSE_1") + 1]
     model_reference(w, "audio_student", student, (193,), 15, 4, 128, adam, 3, rng, mse=True)
+    w.close()
+
+    # its own file and generator, so adding it changed none of the references above
+    w = RefWriter(out + "/fusion.bin")
+    fusion_reference(w, "fusion", 7, 21, 4, adam, 4, np.random.default_rng(2020))
     w.close()
 
 
