@@ -25,6 +25,17 @@ typedef struct {
   proc_config cfg;
 } args;
 
+
+/* "test accuracy 91.23%", or why there is none: a dataset may have an empty test split (a
+ * small corpus), and "nan%" reads like a broken model. */
+static const char *test_accuracy(char *buf, size_t cap, nn_model *m, const proc_set *test) {
+  if (test->n == 0)
+    snprintf(buf, cap, "no test windows to measure accuracy on");
+  else
+    snprintf(buf, cap, "test accuracy %.2f%%", 100 * proc_accuracy(m, test));
+  return buf;
+}
+
 static int parse(int argc, char **argv, args *a) {
   memset(a, 0, sizeof *a);
   a->cfg = proc_config_study();
@@ -122,7 +133,7 @@ static int run(const char *action, args *a) {
   proc_fit_result r = {0};
   int rc = CM_EXIT_FAIL, have_r = 0;
   nn_modality tm = NN_MOD_IMU, sm = NN_MOD_IMU;
-  char names[CM_MAX_CLASSES][24], arch[80];
+  char names[CM_MAX_CLASSES][24], arch[80], acc[64];
   int n;
   if (!strcmp(action, "teacher") || !strcmp(action, "scratch")) {
     if (!a->modality) {
@@ -149,8 +160,8 @@ static int run(const char *action, args *a) {
     if (proc_set_load(d, "test", sm, shape, nd, &test) < 0) goto fail;
     snprintf(arch, sizeof arch, "%s", proc_arch_of(sm));
     printf("%s %s: %lld training windows, best epoch %d of %d (validation loss %.4f), %.1f s; "
-           "test accuracy %.2f%%\n", action, proc_modality_name(sm), (long long)train.n, r.best_epoch,
-           r.epochs_run, r.best_val_loss, r.seconds, 100 * proc_accuracy(result, &test));
+           "%s\n", action, proc_modality_name(sm), (long long)train.n, r.best_epoch,
+           r.epochs_run, r.best_val_loss, r.seconds, test_accuracy(acc, sizeof acc, result, &test));
     if (save(a, result, arch, action, &desc, &r, NULL, NULL) < 0) goto fail;
   } else if (!strcmp(action, "transfer") || !strcmp(action, "pure")) {
     if (!a->teacher) {
@@ -185,8 +196,8 @@ static int run(const char *action, args *a) {
     }
     if (!(result = proc_pure(student, teacher))) goto fail;
     if (load_split(d, "test", sm, student, &test) < 0) goto fail;
-    printf("PureTransfer %s -> %s: test accuracy %.2f%% (the teacher's own output layer, no labels)\n",
-           proc_modality_name(tm), proc_modality_name(sm), 100 * proc_accuracy(result, &test));
+    printf("PureTransfer %s -> %s: %s (the teacher's own output layer, no labels)\n",
+           proc_modality_name(tm), proc_modality_name(sm), test_accuracy(acc, sizeof acc, result, &test));
     if (!strcmp(action, "pure") && a->out) {
       snprintf(arch, sizeof arch, "%s_pure", proc_arch_of(sm));
       if (save(a, result, arch, "pure", &desc, NULL, "teacher", a->teacher) < 0) goto fail;
@@ -203,9 +214,9 @@ static int run(const char *action, args *a) {
     proc_set_draw(&limited, a->cfg.limit_n, a->seed, &train);
     if (!(result = proc_limited(student, &train, C, &a->cfg, a->seed, NULL, &r))) goto fail;
     have_r = 1;
-    printf("Transfer+LimitedTrain %s: %lld labelled windows, best epoch %d of %d, %.1f s; test accuracy %.2f%%\n",
+    printf("Transfer+LimitedTrain %s: %lld labelled windows, best epoch %d of %d, %.1f s; %s\n",
            proc_modality_name(sm), (long long)train.n, r.best_epoch, r.epochs_run, r.seconds,
-           100 * proc_accuracy(result, &test));
+           test_accuracy(acc, sizeof acc, result, &test));
     snprintf(arch, sizeof arch, "%s_limited", proc_arch_of(sm));
     if (save(a, result, arch, "limited", &desc, &r, "student", a->student) < 0) goto fail;
   }
