@@ -142,8 +142,8 @@ int exp_related(const exp_opts *o) {
     if (rc == 0) rc = exp_write_text(exp_path(o, "related.csv", path, sizeof path), &csv);
     if (rc == 0) rc = exp_write_json(exp_path(o, "related.json", path, sizeof path), root);
     plot_spec ps = {.title = "Fig. 5 analogue: video -> IMU, personalised at the held-out location",
-                    .xlabel = "epoch", .ylabel = "accuracy on personal_test (%)", .log_x = 1, .ymin = NAN,
-                    .ymax = NAN, .n_series = 4};
+                    .xlabel = "epoch", .ylabel = "accuracy on personal_test (%)", .log_x = 1, .ymin = 0,
+                    .ymax = 100, .n_series = 4};
     ps.series[0] = (plot_series){"Transfer+LimitedTrain (ours)", EL, xl, ml, EL <= 60 ? sl : NULL, 0};
     ps.series[1] = (plot_series){"Scratch (ours)", ES, xs, ms, ES <= 60 ? ss : NULL, 0};
     ps.series[2] = (plot_series){"Transfer+LimitedTrain (paper, final)", 2, px, pl, NULL, 1};
