@@ -71,6 +71,12 @@ static void test_fusion_commands(void **st) {
   for (int i = 0; i < 5; i++)
     if (!tu_file_exists(tu_path(res, files[i]))) fail_msg("%s was not written", files[i]);
   size_t n;
+  /* the settings describe this experiment's models, not the transfer procedures' video network */
+  char *md = tu_read_file(tu_path(res, "fusion_sync.md"), &n);
+  assert_non_null(strstr(md, "Inputs: audio 193, IMU 40x12; video not used. 1 run (seeds 1..1)"));
+  assert_non_null(strstr(md, "train 5 epochs each"));
+  assert_null(strstr(md, "video_c3d"));
+  free(md);
   char *js = tu_read_file(tu_path(res, "fusion_sync.json"), &n);
   cJSON *root = cJSON_Parse(js);
   free(js);
