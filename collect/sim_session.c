@@ -123,13 +123,18 @@ static char *file_path(const sim_output *o, const sim_plan *p, const char *host)
   return path;
 }
 
+static char *partial_path(const char *path) {
+  char *part = cm_xmalloc(strlen(path) + sizeof ".partial");
+  sprintf(part, "%s.partial", path);
+  return part;
+}
+
 static cm_session *create(const sim_output *o, const sim_plan *p, const char *host, char **path) {
   char user[16];
   snprintf(user, sizeof user, "user%d", p->person.id + 1);
   *path = file_path(o, p, host);
   cm_session_info info = {p->session_id, user, p->location.name, host};
-  char *part = cm_xmalloc(strlen(*path) + 9);
-  sprintf(part, "%s.partial", *path);
+  char *part = partial_path(*path);
   cm_session *s = cm_session_create(part, &info, 1);
   if (!s) unlink(part);
   free(part);
@@ -140,8 +145,7 @@ static cm_session *create(const sim_output *o, const sim_plan *p, const char *ho
 
 /* After cm_session_close: the whole file takes its name, or the partial one goes. */
 static int finish(const char *path, int rc) {
-  char *part = cm_xmalloc(strlen(path) + 9);
-  sprintf(part, "%s.partial", path);
+  char *part = partial_path(path);
   if (rc == 0 && rename(part, path) < 0) rc = cm_set_error("%s: cannot rename from %s: %s", path, part, strerror(errno));
   if (rc < 0) unlink(part);
   free(part);

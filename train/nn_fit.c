@@ -13,31 +13,12 @@
 #include "nn_io.h"
 #include "nn_optim.h"
 #include "nn_rng.h"
+#include "nn_shuffle.h"
 #include "nn_threads.h"
-
-typedef struct {
-  uint64_t key;
-  int64_t row;
-} keyed_row;
-
-static int by_key(const void *a, const void *b) {
-  const keyed_row *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
 
 static int by_row(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
-}
-
-/* rows[] in the order of nn_u64(key, row): a permutation that depends on nothing but key. */
-static void shuffle_rows(int64_t *rows, size_t n, uint64_t key) {
-  keyed_row *k = cm_xmalloc(sizeof *k * (n ? n : 1));
-  for (size_t i = 0; i < n; i++) k[i].row = rows[i], k[i].key = nn_u64(key, (uint64_t)rows[i]);
-  qsort(k, n, sizeof *k, by_key);
-  for (size_t i = 0; i < n; i++) rows[i] = k[i].row;
-  free(k);
 }
 
 /* One pass over rows: training (forward, backward, Adam) or evaluation. Sums into *loss
@@ -128,7 +109,7 @@ int nn_fit(nn_model *m, const char *architecture, const nn_fit_opts *o, nn_fit_r
   /* validation rows: the first n_val of a seeded permutation of the split */
   rows = cm_xmalloc(sizeof(int64_t) * N);
   for (int64_t i = 0; i < N; i++) rows[i] = i;
-  shuffle_rows(rows, (size_t)N, nn_key(o->seed, NN_TAG_SPLIT, 0, 0));
+  nn_shuffle_rows(rows, (size_t)N, nn_key(o->seed, NN_TAG_SPLIT, 0, 0));
   int64_t n_val = (int64_t)llround(o->val_fraction * (double)N);
   if (o->val_fraction > 0 && n_val < 1) n_val = 1;
   if (n_val >= N) n_val = N - 1;
@@ -170,7 +151,7 @@ int nn_fit(nn_model *m, const char *architecture, const nn_fit_opts *o, nn_fit_r
 
   int stop = o->patience > 0 && bad >= o->patience;
   for (int e = start; e < o->epochs && !stop; e++) {
-    shuffle_rows(train, (size_t)n_train, nn_key(o->seed, NN_TAG_SHUFFLE, (uint64_t)e, 0));
+    nn_shuffle_rows(train, (size_t)n_train, nn_key(o->seed, NN_TAG_SHUFFLE, (uint64_t)e, 0));
     double loss, acc, vloss = NAN, vacc = NAN;
     if (run_epoch(m, &pf, train, (size_t)n_train, o->batch, 1, &opt, dl, &loss, &acc) < 0) goto out;
     if (n_val > 0 && run_epoch(m, &pf, val, (size_t)n_val, o->batch, 0, NULL, NULL, &vloss, &vacc) < 0)

@@ -34,6 +34,7 @@
 #include "cm_dataset.h"
 #include "nn_data.h"
 #include "nn_model.h"
+#include "nn_optim.h"
 
 /* One split of one modality, as network input, in memory. */
 typedef struct {
@@ -85,6 +86,24 @@ typedef struct {
   double best_val_loss;
   double seconds;
 } proc_fit_result;
+
+/* The training loop every procedure shares, for a model behind callbacks (proc_fit.c's
+ * nn_model, proc_fusion.c's two-input fusion model): the validation carve and the batch order
+ * drawn from (seed, tag_val) and (seed, tag_order, epoch), Adam, patience, and the weights of
+ * the lowest validation loss restored at the end. pass() runs one pass over rows (training
+ * when opt is given) and returns -1 with the error set on a non-finite loss. */
+typedef struct {
+  void *ctx;
+  int (*pass)(void *ctx, const int64_t *rows, int64_t n, int training, const nn_optimizer *opt, double *loss,
+              double *acc);
+  size_t n_params;
+  void (*get_params)(void *ctx, float *out);
+  void (*set_params)(void *ctx, const float *in);
+  double (*monitor)(void *ctx); /* NULL, or an accuracy recorded per epoch and never used */
+  uint64_t tag_val, tag_order;
+} proc_trainee;
+/* N >= 2 training rows, o->epochs and o->batch checked by the caller. */
+int proc_fit_loop(const proc_trainee *t, int64_t N, const proc_fit_opts *o, proc_fit_result *r);
 
 /* Supervised: softmax cross-entropy on set->y. */
 int proc_fit_classifier(nn_model *m, const proc_set *set, const proc_fit_opts *o, proc_fit_result *r);

@@ -9,6 +9,7 @@
 #include "cm_util.h"
 #include "nn_arch.h"
 #include "nn_rng.h"
+#include "nn_shuffle.h"
 #include "proc.h"
 
 #define LOAD_BATCH 256
@@ -95,37 +96,9 @@ void proc_set_subset(const proc_set *s, const int64_t *rows, int64_t n, proc_set
   }
 }
 
-typedef struct {
-  uint64_t key;
-  int64_t row;
-} keyed;
-
-static int by_key(const void *a, const void *b) {
-  const keyed *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static int by_row(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* The first n of a permutation of 0..N-1 drawn from key, in increasing order. */
-static int64_t *draw_rows(int64_t N, int64_t n, uint64_t key) {
-  keyed *k = cm_xmalloc(sizeof *k * (size_t)(N ? N : 1));
-  for (int64_t i = 0; i < N; i++) k[i].row = i, k[i].key = nn_u64(key, (uint64_t)i);
-  qsort(k, (size_t)N, sizeof *k, by_key);
-  int64_t *rows = cm_xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-  for (int64_t i = 0; i < n; i++) rows[i] = k[i].row;
-  free(k);
-  qsort(rows, (size_t)n, sizeof *rows, by_row);
-  return rows;
-}
-
 void proc_set_draw(const proc_set *s, int64_t n, uint64_t seed, proc_set *o) {
   if (n > s->n) n = s->n;
-  int64_t *rows = draw_rows(s->n, n, nn_key(seed, 0x4c494d, 0, 0));
+  int64_t *rows = nn_draw_rows(s->n, n, nn_key(seed, 0x4c494d, 0, 0));
   proc_set_subset(s, rows, n, o);
   free(rows);
 }

@@ -14,28 +14,10 @@
 #include "cm_util.h"
 #include "nn_optim.h"
 #include "nn_rng.h"
+#include "nn_shuffle.h"
 #include "proc.h"
 
 enum { TAG_VAL = 0x56414c, TAG_ORDER = 0x4f5244 };
-
-typedef struct {
-  uint64_t key;
-  int64_t row;
-} keyed;
-
-static int by_key(const void *a, const void *b) {
-  const keyed *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static void permute(int64_t *rows, int64_t n, uint64_t key) {
-  keyed *k = cm_xmalloc(sizeof *k * (size_t)(n ? n : 1));
-  for (int64_t i = 0; i < n; i++) k[i].row = rows[i], k[i].key = nn_u64(key, (uint64_t)rows[i]);
-  qsort(k, (size_t)n, sizeof *k, by_key);
-  for (int64_t i = 0; i < n; i++) rows[i] = k[i].row;
-  free(k);
-}
 
 typedef struct {
   const proc_set *set;
@@ -91,65 +73,97 @@ static int pass(nn_model *m, batcher *b, const int64_t *rows, int64_t n, int tra
   return 0;
 }
 
-static int fit(nn_model *m, const proc_set *set, const float *targets, size_t tdim,
-               const proc_fit_opts *o, proc_fit_result *r) {
+int proc_fit_loop(const proc_trainee *t, int64_t N, const proc_fit_opts *o, proc_fit_result *r) {
   memset(r, 0, sizeof *r);
   int64_t t0 = cm_monotonic_ns();
-  if (o->epochs < 1 || o->batch < 1) return cm_set_error("epochs and batch must be positive");
-  if (set->n < 2) return cm_set_error("%lld windows are too few to train on", (long long)set->n);
-  if (set->dim != m->in_size)
-    return cm_set_error("the data has %zu values per window, the model takes %zu", set->dim, m->in_size);
-  const size_t C = nn_output_size(m);
-  if (targets && tdim != C) return cm_set_error("targets are %zu wide, the model gives %zu", tdim, C);
-  const int64_t N = set->n;
   int64_t *rows = cm_xmalloc(sizeof(int64_t) * (size_t)N);
   for (int64_t i = 0; i < N; i++) rows[i] = i;
-  permute(rows, N, nn_key(o->seed, TAG_VAL, 0, 0));
+  nn_shuffle_rows(rows, (size_t)N, nn_key(o->seed, t->tag_val, 0, 0));
   int64_t n_val = (int64_t)llround(o->val_fraction * (double)N);
   if (o->val_fraction > 0 && n_val < 1) n_val = 1;
   if (n_val >= N) n_val = N - 1;
   int64_t *val = rows, *train = rows + n_val;
   const int64_t n_train = N - n_val;
-  batcher b = {set, targets, tdim, NULL, NULL, NULL, NULL, o->batch};
-  b.xb = cm_xmalloc(sizeof(float) * set->dim * o->batch);
-  b.tb = cm_xmalloc(sizeof(float) * (tdim ? tdim : 1) * o->batch);
-  b.dl = cm_xmalloc(sizeof(float) * C * o->batch);
-  b.yb = cm_xmalloc(sizeof(int32_t) * o->batch);
-  float *best = cm_xmalloc(sizeof(float) * m->n_params);
-  memcpy(best, m->params, sizeof(float) * m->n_params);
+  float *best = cm_xmalloc(sizeof(float) * t->n_params);
+  t->get_params(t->ctx, best);
   r->curve = cm_xcalloc((size_t)o->epochs * PROC_CURVE_COLS, sizeof(double));
   r->best_val_loss = INFINITY;
   nn_optimizer opt = nn_adam(o->lr);
   int bad = 0, rc = 0;
   for (int e = 0; e < o->epochs; e++) {
-    permute(train, n_train, nn_key(o->seed, TAG_ORDER, (uint64_t)e, 0));
-    double loss, acc, vloss = NAN, vacc = NAN, macc = NAN;
-    if ((rc = pass(m, &b, train, n_train, 1, &opt, &loss, &acc)) < 0) break;
-    if (n_val > 0 && (rc = pass(m, &b, val, n_val, 0, NULL, &vloss, &vacc)) < 0) break;
-    if (o->monitor && !targets) macc = proc_accuracy(m, o->monitor);
+    nn_shuffle_rows(train, (size_t)n_train, nn_key(o->seed, t->tag_order, (uint64_t)e, 0));
+    double loss, acc, vloss = NAN, vacc = NAN;
+    if ((rc = t->pass(t->ctx, train, n_train, 1, &opt, &loss, &acc)) < 0) break;
+    if (n_val > 0 && (rc = t->pass(t->ctx, val, n_val, 0, NULL, &vloss, &vacc)) < 0) break;
     double *c = r->curve + (size_t)e * PROC_CURVE_COLS;
-    c[0] = e + 1, c[1] = loss, c[2] = vloss, c[3] = vacc, c[4] = macc;
+    c[0] = e + 1, c[1] = loss, c[2] = vloss, c[3] = vacc, c[4] = t->monitor ? t->monitor(t->ctx) : NAN;
     r->epochs_run = e + 1;
     double crit = n_val > 0 ? vloss : -(double)e; /* no validation: the last epoch */
     if (crit < r->best_val_loss) {
       r->best_val_loss = crit;
       r->best_epoch = e + 1;
       bad = 0;
-      memcpy(best, m->params, sizeof(float) * m->n_params);
+      t->get_params(t->ctx, best);
     } else if (o->patience > 0 && ++bad >= o->patience) {
       break;
     }
   }
   if (n_val == 0) r->best_val_loss = NAN;
-  if (rc == 0) memcpy(m->params, best, sizeof(float) * m->n_params);
+  if (rc == 0) t->set_params(t->ctx, best);
   free(rows);
+  free(best);
+  r->seconds = (double)(cm_monotonic_ns() - t0) * 1e-9;
+  if (rc < 0) proc_fit_result_free(r);
+  return rc;
+}
+
+/* proc_trainee callbacks for one nn_model */
+typedef struct {
+  nn_model *m;
+  batcher *b;
+  const proc_set *monitor; /* NULL: none */
+} model_ctx;
+
+static int model_pass(void *ctx, const int64_t *rows, int64_t n, int training, const nn_optimizer *opt,
+                      double *loss, double *acc) {
+  model_ctx *c = ctx;
+  return pass(c->m, c->b, rows, n, training, opt, loss, acc);
+}
+static void model_get(void *ctx, float *out) {
+  const nn_model *m = ((model_ctx *)ctx)->m;
+  memcpy(out, m->params, sizeof(float) * m->n_params);
+}
+static void model_set(void *ctx, const float *in) {
+  nn_model *m = ((model_ctx *)ctx)->m;
+  memcpy(m->params, in, sizeof(float) * m->n_params);
+}
+static double model_monitor(void *ctx) {
+  model_ctx *c = ctx;
+  return proc_accuracy(c->m, c->monitor);
+}
+
+static int fit(nn_model *m, const proc_set *set, const float *targets, size_t tdim,
+               const proc_fit_opts *o, proc_fit_result *r) {
+  memset(r, 0, sizeof *r);
+  if (o->epochs < 1 || o->batch < 1) return cm_set_error("epochs and batch must be positive");
+  if (set->n < 2) return cm_set_error("%lld windows are too few to train on", (long long)set->n);
+  if (set->dim != m->in_size)
+    return cm_set_error("the data has %zu values per window, the model takes %zu", set->dim, m->in_size);
+  const size_t C = nn_output_size(m);
+  if (targets && tdim != C) return cm_set_error("targets are %zu wide, the model gives %zu", tdim, C);
+  batcher b = {set, targets, tdim, NULL, NULL, NULL, NULL, o->batch};
+  b.xb = cm_xmalloc(sizeof(float) * set->dim * o->batch);
+  b.tb = cm_xmalloc(sizeof(float) * (tdim ? tdim : 1) * o->batch);
+  b.dl = cm_xmalloc(sizeof(float) * C * o->batch);
+  b.yb = cm_xmalloc(sizeof(int32_t) * o->batch);
+  model_ctx ctx = {m, &b, o->monitor && !targets ? o->monitor : NULL};
+  proc_trainee t = {&ctx, model_pass, m->n_params, model_get, model_set, ctx.monitor ? model_monitor : NULL,
+                    TAG_VAL, TAG_ORDER};
+  int rc = proc_fit_loop(&t, set->n, o, r);
   free(b.xb);
   free(b.tb);
   free(b.dl);
   free(b.yb);
-  free(best);
-  r->seconds = (double)(cm_monotonic_ns() - t0) * 1e-9;
-  if (rc < 0) proc_fit_result_free(r);
   return rc;
 }
 

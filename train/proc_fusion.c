@@ -1,6 +1,6 @@
 /*
- * The fusion model's training loop (see proc_fusion.h): proc_fit.c's loop with two inputs.
- * Batch order and the validation carve are pure functions of (seed, epoch), as there.
+ * The fusion model's training (see proc_fusion.h): proc_fit_loop (proc_fit.c) with a pass that
+ * feeds two inputs. Its own tags keep its batch order apart from the single-modality models'.
  */
 #include "proc_fusion.h"
 
@@ -10,28 +10,8 @@
 
 #include "cm_util.h"
 #include "nn_optim.h"
-#include "nn_rng.h"
 
 enum { TAG_VAL = 0x46564c, TAG_ORDER = 0x464f52 };
-
-typedef struct {
-  uint64_t key;
-  int64_t row;
-} keyed;
-
-static int by_key(const void *a, const void *b) {
-  const keyed *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static void permute(int64_t *rows, int64_t n, uint64_t key) {
-  keyed *k = cm_xmalloc(sizeof *k * (size_t)(n ? n : 1));
-  for (int64_t i = 0; i < n; i++) k[i].row = rows[i], k[i].key = nn_u64(key, (uint64_t)rows[i]);
-  qsort(k, (size_t)n, sizeof *k, by_key);
-  for (int64_t i = 0; i < n; i++) rows[i] = k[i].row;
-  free(k);
-}
 
 typedef struct {
   const proc_set *imu, *audio;
@@ -91,58 +71,35 @@ static int check_pairs(const nn_fusion *f, const proc_set *imu, const proc_set *
   return 0;
 }
 
+typedef struct {
+  nn_fusion *f;
+  batcher *b;
+} fusion_ctx;
+
+static int fusion_pass(void *ctx, const int64_t *rows, int64_t n, int training, const nn_optimizer *opt,
+                       double *loss, double *acc) {
+  fusion_ctx *c = ctx;
+  return pass(c->f, c->b, rows, n, training, opt, loss, acc);
+}
+static void fusion_get(void *ctx, float *out) { nn_fusion_get_params(((fusion_ctx *)ctx)->f, out); }
+static void fusion_set(void *ctx, const float *in) { nn_fusion_set_params(((fusion_ctx *)ctx)->f, in); }
+
 int proc_fit_fusion(nn_fusion *f, const proc_set *imu, const proc_set *audio, const proc_fit_opts *o,
                     proc_fit_result *r) {
   memset(r, 0, sizeof *r);
-  int64_t t0 = cm_monotonic_ns();
   if (o->epochs < 1 || o->batch < 1) return cm_set_error("epochs and batch must be positive");
   if (check_pairs(f, imu, audio) < 0) return -1;
   if (imu->n < 2) return cm_set_error("%lld windows are too few to train on", (long long)imu->n);
-  const int64_t N = imu->n;
   const int C = nn_fusion_classes(f);
-  int64_t *rows = cm_xmalloc(sizeof(int64_t) * (size_t)N);
-  for (int64_t i = 0; i < N; i++) rows[i] = i;
-  permute(rows, N, nn_key(o->seed, TAG_VAL, 0, 0));
-  int64_t n_val = (int64_t)llround(o->val_fraction * (double)N);
-  if (o->val_fraction > 0 && n_val < 1) n_val = 1;
-  if (n_val >= N) n_val = N - 1;
-  int64_t *val = rows, *train = rows + n_val;
-  const int64_t n_train = N - n_val;
   batcher b = {imu, audio, NULL, NULL, NULL, NULL, o->batch};
   b.xi = cm_xmalloc(sizeof(float) * imu->dim * o->batch);
   b.xa = cm_xmalloc(sizeof(float) * audio->dim * o->batch);
   b.dl = cm_xmalloc(sizeof(float) * C * o->batch);
   b.y = cm_xmalloc(sizeof(int32_t) * o->batch);
-  const size_t np = nn_fusion_params(f);
-  float *best = cm_xmalloc(sizeof(float) * np);
-  nn_fusion_get_params(f, best);
-  r->curve = cm_xcalloc((size_t)o->epochs * PROC_CURVE_COLS, sizeof(double));
-  r->best_val_loss = INFINITY;
-  nn_optimizer opt = nn_adam(o->lr);
-  int bad = 0, rc = 0;
-  for (int e = 0; e < o->epochs; e++) {
-    permute(train, n_train, nn_key(o->seed, TAG_ORDER, (uint64_t)e, 0));
-    double loss, acc, vloss = NAN, vacc = NAN;
-    if ((rc = pass(f, &b, train, n_train, 1, &opt, &loss, &acc)) < 0) break;
-    if (n_val > 0 && (rc = pass(f, &b, val, n_val, 0, NULL, &vloss, &vacc)) < 0) break;
-    double *c = r->curve + (size_t)e * PROC_CURVE_COLS;
-    c[0] = e + 1, c[1] = loss, c[2] = vloss, c[3] = vacc, c[4] = NAN;
-    r->epochs_run = e + 1;
-    double crit = n_val > 0 ? vloss : -(double)e; /* no validation: the last epoch */
-    if (crit < r->best_val_loss) {
-      r->best_val_loss = crit;
-      r->best_epoch = e + 1;
-      bad = 0;
-      nn_fusion_get_params(f, best);
-    } else if (o->patience > 0 && ++bad >= o->patience) {
-      break;
-    }
-  }
-  if (n_val == 0) r->best_val_loss = NAN;
-  if (rc == 0) nn_fusion_set_params(f, best);
-  free(rows), free(b.xi), free(b.xa), free(b.dl), free(b.y), free(best);
-  r->seconds = (double)(cm_monotonic_ns() - t0) * 1e-9;
-  if (rc < 0) proc_fit_result_free(r);
+  fusion_ctx ctx = {f, &b};
+  proc_trainee t = {&ctx, fusion_pass, nn_fusion_params(f), fusion_get, fusion_set, NULL, TAG_VAL, TAG_ORDER};
+  int rc = proc_fit_loop(&t, imu->n, o, r);
+  free(b.xi), free(b.xa), free(b.dl), free(b.y);
   return rc;
 }
 
