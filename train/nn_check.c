@@ -19,18 +19,20 @@
 int nn_model_file_check(const char *path) {
   cm_modelfile *f = cm_modelfile_open(path);
   if (!f) return -1;
-  char inputs[128];
-  int fusion = cm_modelfile_get_attr(f, "inputs", inputs, sizeof inputs) == 0;
+  char buf[4096];
+  int fusion = cm_modelfile_get_attr(f, "inputs", buf, sizeof buf) == 0;
+  /* class names are optional (a model cut for transfer may have none) */
+  int named = cm_modelfile_get_attr(f, "class_names", buf, sizeof buf) == 0;
   cm_modelfile_close_reader(f);
   char names[MAX_NAMES][24];
   int n_classes = 0;
   if (fusion) {
-    nn_fusion *fu = nn_fusion_load(path, names, MAX_NAMES, &n_classes);
+    nn_fusion *fu = nn_fusion_load(path, named ? names : NULL, MAX_NAMES, &n_classes);
     int ok = fu != NULL;
     nn_fusion_free(fu);
     return ok ? 0 : -1;
   }
-  nn_model *m = nn_model_load(path, NULL, 0, names, MAX_NAMES, &n_classes);
+  nn_model *m = nn_model_load(path, NULL, 0, named ? names : NULL, MAX_NAMES, &n_classes);
   if (!m) return -1;
   int rc = 0;
   if (m->n_layers > 0 && strcmp(m->layers[m->n_layers - 1].name, "output") == 0 && n_classes > 0 &&
