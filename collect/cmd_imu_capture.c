@@ -85,7 +85,7 @@ int cmd_imu_capture(int argc, char **argv) {
     snprintf(sid_buf, sizeof sid_buf, "imu-%lld", (long long)(cm_realtime_ns() / 1000000000));
     session_id = sid_buf;
   }
-  cm_session_info info = {session_id, user, location, host};
+  cm_session_info info = {.session_id = session_id, .user = user, .location = location, .host = host};
   cm_session *ses = cm_session_create(out, &info, overwrite);
   if (!ses) return cm_fail_error(cmd);
 

@@ -212,9 +212,6 @@ int cmd_simulate(int argc, char **argv) {
   if (mkdir_p(out) < 0) return cm_fail(CM_EXIT_FAIL, "simulate", "--out: %s", cm_error());
   if (export_dir && (mkdir_p(export_dir) < 0 || sim_export_prepare(export_dir) < 0))
     return cm_fail(CM_EXIT_FAIL, "simulate", "--export-raw: %s", cm_error());
-  /* Byte-identical files: the files' created_utc is pinned to the corpus's (simulated) epoch,
-   * set before any thread starts since the environment is process-wide. */
-  if (!getenv("CMACT_CREATED_UTC")) setenv("CMACT_CREATED_UTC", "2018-03-05T09:00:00Z", 1);
   av_log_set_level(AV_LOG_ERROR);
   int64_t t_start = cm_monotonic_ns();
   job j = {.ps = &ps, .seed = (uint64_t)seed, .out = {out, export_dir}, .n = n, .every = (int)every};

@@ -73,8 +73,8 @@ int imp_import_video(const imp_video_job *job, imp_video_result *res) {
   snprintf(part, sizeof part, "%s.part", job->out);
   cm_session *s = NULL;
   if (rc == 0) {
-    cm_session_info info = {job->session_id, job->user ? job->user : "", job->location ? job->location : "",
-                            "import"};
+    cm_session_info info = {.session_id = job->session_id, .user = job->user ? job->user : "",
+                            .location = job->location ? job->location : "", .host = "import"};
     s = cm_session_create(part, &info, 1);
     if (s) cm_session_set_manual_flush(s, 1); /* offline: the bytes must not depend on the machine's speed */
     if (!s) rc = -1;

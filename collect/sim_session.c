@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cm_session.h"
@@ -133,7 +134,14 @@ static cm_session *create(const sim_output *o, const sim_plan *p, const char *ho
   char user[16];
   snprintf(user, sizeof user, "user%d", p->person.id + 1);
   *path = file_path(o, p, host);
-  cm_session_info info = {p->session_id, user, p->location.name, host};
+  /* created at the session's simulated start, not now: the same seed gives the same bytes */
+  char created[32];
+  time_t t0 = (time_t)(p->t0_ref_ns / 1000000000LL);
+  struct tm tm;
+  gmtime_r(&t0, &tm);
+  strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  cm_session_info info = {.session_id = p->session_id, .user = user, .location = p->location.name, .host = host,
+                          .created_utc = created};
   char *part = partial_path(*path);
   cm_session *s = cm_session_create(part, &info, 1);
   if (!s) unlink(part);

@@ -45,6 +45,8 @@ typedef struct {
   const char *user;
   const char *location;
   const char *host;
+  const char *created_utc; /* ISO 8601 UTC; NULL: now. The simulator gives its session's simulated
+                            * start, so that its files are byte-identical from run to run. */
 } cm_session_info;
 
 /* A stream's description. Strings may be NULL (stored as ""). */

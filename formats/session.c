@@ -126,9 +126,7 @@ cm_session *cm_session_create(const char *path, const cm_session_info *info, int
   char created[32];
   const char *sv = CMACT_VERSION;
   utc_now(created, sizeof created);
-  /* Deterministic output (the simulator's byte-identical promise) may pin the creation time. */
-  const char *pin = getenv("CMACT_CREATED_UTC");
-  if (pin) snprintf(created, sizeof created, "%s", pin);
+  if (info && info->created_utc) snprintf(created, sizeof created, "%s", info->created_utc);
   if (h5u_attr_str(s->file, "schema", CM_SESSION_SCHEMA) < 0 ||
       h5u_attr_i64(s->file, "schema_version", CM_SESSION_SCHEMA_VERSION) < 0 ||
       h5u_attr_str(s->file, "session_id", info && info->session_id ? info->session_id : "") < 0 ||

@@ -85,7 +85,7 @@ static void run(const char *proto, double loss, double dup, double reorder, int 
   int port = cm_imu_source_port(src);
   assert_true(port > 0);
 
-  cm_session_info info = {"e2e", "tester", "lab", "localhost"};
+  cm_session_info info = {.session_id = "e2e", .user = "tester", .location = "lab", .host = "localhost"};
   cm_session *ses = cm_session_create(path, &info, 0);
   if (!ses) fail_msg("%s", cm_error());
   cm_stream_desc d;

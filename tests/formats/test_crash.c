@@ -26,7 +26,7 @@ typedef struct {
 #define PKT_BYTES 3000
 
 static void writer(const char *path, int fd) {
-  cm_session_info info = {"crash", "u", "l", "h"};
+  cm_session_info info = {.session_id = "crash", .user = "u", .location = "l", .host = "h"};
   cm_session *s = cm_session_create(path, &info, 1);
   if (!s) _exit(3);
   cm_stream_desc v = {.name = "video", .kind = CM_STREAM_VIDEO, .codec = "h264", .time_base_num = 1,

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 static char *dir;
+static const char *pinned_created_utc; /* test_deterministic_bytes pins the creation time */
 
 static int setup(void **st) {
   dir = tu_mkdtemp("session");
@@ -23,7 +24,7 @@ static int teardown(void **st) {
 
 /* Writes a session with every kind of table; n_imu IMU samples whose values encode their index. */
 static void write_session(const char *path, int n_imu) {
-  cm_session_info info = {"s001", "u1", "loc3", "camhost"};
+  cm_session_info info = {.session_id = "s001", .user = "u1", .location = "loc3", .host = "camhost", .created_utc = pinned_created_utc};
   cm_session *s = cm_session_create(path, &info, 1);
   assert_non_null(s);
   /* offline writing: byte-identical output must not depend on the machine's speed */
@@ -169,10 +170,10 @@ static void test_roundtrip(void **st) {
 }
 
 static void test_deterministic_bytes(void **st) {
-  setenv("CMACT_CREATED_UTC", "2026-01-01T00:00:00Z", 1);
+  pinned_created_utc = "2026-01-01T00:00:00Z";
   write_session(tu_path(dir, "d1.h5"), 300);
   write_session(tu_path(dir, "d2.h5"), 300);
-  unsetenv("CMACT_CREATED_UTC");
+  pinned_created_utc = NULL;
   assert_true(tu_files_equal(tu_path(dir, "d1.h5"), tu_path(dir, "d2.h5")));
 }
 

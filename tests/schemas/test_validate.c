@@ -19,7 +19,7 @@ static char *dir;
 static char out[1 << 16];
 
 static void write_good_session(const char *path) {
-  cm_session_info info = {"v1", "u1", "l1", "h1"};
+  cm_session_info info = {.session_id = "v1", .user = "u1", .location = "l1", .host = "h1"};
   cm_session *s = cm_session_create(path, &info, 1);
   assert_non_null(s);
   cm_stream_desc v = {.name = "video", .kind = CM_STREAM_VIDEO, .nominal_rate = 29, .codec = "h264",

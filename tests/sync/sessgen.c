@@ -87,7 +87,7 @@ static int chrony_rows(cm_session *s, double dur, double host_err, double unknow
 static int write_cam(const sg_params *p, const events *ev) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_cam.h5", p->dir, p->session_id);
-  cm_session_info info = {p->session_id, p->user, p->location, "camhost"};
+  cm_session_info info = {.session_id = p->session_id, .user = p->user, .location = p->location, .host = "camhost"};
   cm_session *s = cm_session_create(path, &info, 1);
   if (!s) return -1;
   cm_stream_desc v = {0}, a = {0};
@@ -194,7 +194,7 @@ fail:
 static int write_imu(const sg_params *p, const events *ev) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_imu.h5", p->dir, p->session_id);
-  cm_session_info info = {p->session_id, p->user, p->location, "imuhost"};
+  cm_session_info info = {.session_id = p->session_id, .user = p->user, .location = p->location, .host = "imuhost"};
   cm_session *s = cm_session_create(path, &info, 1);
   if (!s) return -1;
   int ids[2];
