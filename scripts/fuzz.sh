@@ -16,7 +16,10 @@ bin=$(find build-fuzz/tests -type f -name "$target" -perm -u+x | head -n 1)
 seeds=$(grep -h -A3 "cmact_fuzz($target " tests/fuzz/*.cmake | grep -o 'corpus/[A-Za-z0-9_]*' | head -n 1)
 seeds=${seeds:+tests/fuzz/$seeds}
 [ -n "$seeds" ] && [ -d "$seeds" ] || { echo "fuzz.sh: no seed corpus found for '$target'" >&2; exit 2; }
+# seeds for long campaigns only: each one changes the path of CTest's short seeded smoke run
+extra=tests/fuzz/corpus-extra/${seeds#tests/fuzz/corpus/}
+[ -d "$extra" ] || extra=
 mkdir -p "build-fuzz/findings/$target" "build-fuzz/corpus/$target"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 \
   "$bin" -max_total_time=$((minutes * 60)) -timeout=60 -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \
-  -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" ${seeds:+"$seeds"}
+  -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" "$seeds" ${extra:+"$extra"}
