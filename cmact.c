@@ -214,7 +214,8 @@ static const struct command commands[] = {
      "\n"
      "Checks each file against the schema of its kind (session, dataset, model) and against\n"
      "the invariants that matter: timestamps non-decreasing, packet index consistent with\n"
-     "the byte stream, split sizes, labels within the known classes. Every violation is\n"
+     "the byte stream, split sizes, labels within the known classes, a model's weights\n"
+     "fitting its layer list with finite values. Every violation is\n"
      "listed, one per line, as FILE: PATH: problem. A recording that was cut off (crash,\n"
      "power loss) is reported as unfinished with how much it holds; `cmact repair` closes it.\n"
      "Exit status: 0 when every file is valid, 1 otherwise.\n"},

@@ -6,6 +6,7 @@
 #include "cm_model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -201,6 +202,10 @@ int cm_modelfile_get_tensor(cm_modelfile *m, const char *name, float *out, size_
     cm_set_error("%s: cannot read tensor %s", m->path, name);
   else
     r = 0;
+  /* a run that diverged saves NaN weights; every prediction from them is garbage, so no
+   * reader takes them */
+  for (size_t i = 0; r == 0 && i < n_expected; i++)
+    if (!isfinite(out[i])) r = cm_set_error("%s: tensor %s holds a value that is not a finite number", m->path, name);
   H5Dclose(d);
   return r;
 }

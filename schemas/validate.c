@@ -3,7 +3,8 @@
  * datasets, attributes, types, shapes, compound fields), then against the invariants that the
  * rest of the suite relies on (timestamps non-decreasing, packet index consistent with the
  * byte stream, audio blocks covering the PCM, committed counts within the datasets, split
- * arrays of equal length, labels within the known classes). Every violation is reported; the
+ * arrays of equal length, labels within the known classes, a model's network loading from its
+ * layer list and tensors: train/nn_check.c). Every violation is reported; the
  * checks go on after the first.
  */
 #include <math.h>
@@ -13,6 +14,7 @@
 
 #include "cm_h5probe.h"
 #include "cm_util.h"
+#include "nn_check.h"
 #include "schema.h"
 
 static const char *const known_activities[] = {"downstairs", "upstairs", "run", "jump",
@@ -521,6 +523,13 @@ static void model_invariants(vctx *v) {
     int nc = cols.str[0] ? 1 : 0;
     for (char *p = cols.str; *p; p++) nc += *p == ',';
     if (nc != d.dims[1]) violation(v, "/history", "has %lld columns but names %d", (long long)d.dims[1], nc);
+  }
+  /* the layer list, the tensors' shapes and values: only loading the network checks these */
+  if (cm_h5_kind(v->h, "/weights") == CM_H5_GROUP && nn_model_file_check(v->file) < 0) {
+    const char *e = cm_error();
+    size_t n = strlen(v->file);
+    if (strncmp(e, v->file, n) == 0 && e[n] == ':') e += n + 1 + (e[n + 1] == ' ');
+    violation(v, "/weights", "%s", e);
   }
 }
 

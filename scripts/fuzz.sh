@@ -10,7 +10,12 @@ CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMACT_TESTS=ON -DCM
 cmake --build build-fuzz -j"$(nproc)" --target "$target"
 bin=$(find build-fuzz/tests -type f -name "$target" -perm -u+x | head -n 1)
 [ -n "$bin" ] || { echo "fuzz.sh: no fuzz target '$target'" >&2; exit 2; }
-seeds=$(find tests/fuzz/corpus -maxdepth 1 -type d -name "${target#fuzz_}*" | head -n 1)
+# the seed corpus named by the target's cmact_fuzz(... CORPUS ...) line (fuzz_formats_read's is
+# corpus/formats: guessing from the target's name found none, and libFuzzer then started from one
+# empty input and never got past HDF5's signature check)
+seeds=$(grep -h -A3 "cmact_fuzz($target " tests/fuzz/*.cmake | grep -o 'corpus/[A-Za-z0-9_]*' | head -n 1)
+seeds=${seeds:+tests/fuzz/$seeds}
+[ -n "$seeds" ] && [ -d "$seeds" ] || { echo "fuzz.sh: no seed corpus found for '$target'" >&2; exit 2; }
 mkdir -p "build-fuzz/findings/$target" "build-fuzz/corpus/$target"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 \
   "$bin" -max_total_time=$((minutes * 60)) -timeout=60 -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \

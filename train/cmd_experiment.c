@@ -83,7 +83,10 @@ int cmd_experiment(int argc, char **argv) {
     rc = exp_fusion_sync(&o);
   } else
     return cmact_help_exit("experiment", 1, "unknown experiment '%s' (table3, epochs, labels, related, sync-error, fusion-sync)", which);
-  if (rc < 0) return cm_fail_error("experiment");
+  if (rc < 0) {
+    exp_remove_empty_created();
+    return cm_fail_error("experiment");
+  }
   printf("experiment %s: %.1f s wall on %d threads; files in %s\n", which,
          (double)(cm_monotonic_ns() - t0) * 1e-9, o.threads, o.out);
   return CM_EXIT_OK;

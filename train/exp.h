@@ -69,6 +69,8 @@ void exp_data_free(exp_data *d);
 int exp_pair_parse(const char *s, nn_modality *teacher, nn_modality *student);
 /* mkdir -p */
 int exp_mkdir(const char *path);
+/* Remove the folders exp_mkdir created in this run that are still empty (after a failure). */
+void exp_remove_empty_created(void);
 /* DIR/NAME */
 const char *exp_path(const exp_opts *o, const char *name, char *buf, size_t n);
 /* A line stating the input sizes, the selection rule and the settings, for every report. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -124,6 +125,12 @@ int exp_pair_parse(const char *s, nn_modality *teacher, nn_modality *student) {
   return 0;
 }
 
+/* Folders this run created, so that a run failing before it wrote anything leaves no empty
+ * output folder behind that looks like a finished experiment's. */
+#define MAX_CREATED 16
+static char *created[MAX_CREATED];
+static int n_created;
+
 int exp_mkdir(const char *path) {
   char buf[4096];
   snprintf(buf, sizeof buf, "%s", path);
@@ -131,12 +138,25 @@ int exp_mkdir(const char *path) {
     if (*p == '/' || *p == 0) {
       char c = *p;
       *p = 0;
-      if (mkdir(buf, 0777) < 0 && errno != EEXIST) return cm_set_error("%s: cannot create: %s", buf, strerror(errno));
+      if (mkdir(buf, 0777) == 0) {
+        if (n_created < MAX_CREATED) created[n_created++] = cm_xstrdup(buf);
+      } else if (errno != EEXIST) {
+        return cm_set_error("%s: cannot create: %s", buf, strerror(errno));
+      }
       *p = c;
       if (!c) break;
     }
   }
   return 0;
+}
+
+void exp_remove_empty_created(void) {
+  /* newest first: a folder's parent is emptied by removing the folder; rmdir keeps any that hold files */
+  while (n_created > 0) {
+    char *d = created[--n_created];
+    rmdir(d);
+    free(d);
+  }
 }
 
 const char *exp_path(const exp_opts *o, const char *name, char *buf, size_t n) {

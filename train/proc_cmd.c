@@ -79,7 +79,11 @@ static int check_out(const args *a, int required) {
 }
 
 /* A model file's model, its modality and classes. */
-static nn_model *load_model(const char *path, nn_modality *mod, char names[][24], int *n) {
+/* The procedures hand models on by role: a teacher is a whole classifier (DENSE_1, then its
+ * output layer), a transferred student ends at DENSE_1. A model given in the wrong role would
+ * fail deep inside a graft with a message about a layer, or worse train on, so the role is
+ * checked where the file is loaded. */
+static nn_model *load_model(const char *path, const char *role, nn_modality *mod, char names[][24], int *n) {
   char arch[64];
   nn_model *m = nn_model_load(path, arch, sizeof arch, names, CM_MAX_CLASSES, n);
   if (!m) return NULL;
@@ -88,7 +92,18 @@ static nn_model *load_model(const char *path, nn_modality *mod, char names[][24]
     nn_model_free(m);
     return NULL;
   }
-  return m;
+  int k = nn_find_layer(m, "DENSE_1");
+  if (!strcmp(role, "teacher") && (k < 0 || k == m->n_layers - 1)) {
+    cm_set_error("%s: not a teacher: its %s network has no output layer after DENSE_1 (give a model "
+                 "written by `cmact train teacher` or `train fit`)", path, arch);
+  } else if (!strcmp(role, "student") && (k < 0 || k != m->n_layers - 1)) {
+    cm_set_error("%s: not a transferred student: its %s network does not end at DENSE_1 (give a model "
+                 "written by `cmact train transfer`)", path, arch);
+  } else {
+    return m;
+  }
+  nn_model_free(m);
+  return NULL;
 }
 
 static int save(const args *a, const nn_model *m, const char *arch, const char *procedure,
@@ -162,7 +177,7 @@ static int run(const char *action, args *a) {
       rc = cmact_help_exit("train", 1, "--student is required");
       goto done;
     }
-    if (!(teacher = load_model(a->teacher, &tm, names, &n))) goto fail;
+    if (!(teacher = load_model(a->teacher, "teacher", &tm, names, &n))) goto fail;
     if (!strcmp(action, "transfer")) {
       if (proc_modality_parse(a->student, &sm) < 0) {
         rc = cm_fail(CM_EXIT_USAGE, "train", "--student: %s", cm_error());
@@ -182,7 +197,7 @@ static int run(const char *action, args *a) {
       snprintf(arch, sizeof arch, "%s_transfer", proc_arch_of(sm));
       if (save(a, student, arch, "transfer", &desc, &r, "teacher", a->teacher) < 0) goto fail;
     } else {
-      if (!(student = load_model(a->student, &sm, names, &n))) goto fail;
+      if (!(student = load_model(a->student, "student", &sm, names, &n))) goto fail;
     }
     if (!(result = proc_pure(student, teacher))) goto fail;
     if (load_split(d, "test", sm, student, &test) < 0) goto fail;
@@ -198,7 +213,7 @@ static int run(const char *action, args *a) {
       goto done;
     }
     if (a->epochs) a->cfg.limited_epochs = a->epochs;
-    if (!(student = load_model(a->student, &sm, names, &n))) goto fail;
+    if (!(student = load_model(a->student, "student", &sm, names, &n))) goto fail;
     if (load_split(d, "limited", sm, student, &limited) < 0 || load_split(d, "test", sm, student, &test) < 0)
       goto fail;
     proc_set_draw(&limited, a->cfg.limit_n, a->seed, &train);

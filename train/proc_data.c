@@ -74,7 +74,10 @@ int proc_set_load(cm_dataset *d, const char *split, nn_modality mod, const int *
   }
   nn_loader_free(&L);
   if (rc < 0) {
-    cm_prefix_error("split '%s'", split);
+    /* the dataset reader's line already names the file and split/array ("F: pretrain/imu: ...") */
+    char arr[64];
+    snprintf(arr, sizeof arr, "%s/", split);
+    if (!strstr(cm_error(), arr)) cm_prefix_error("split '%s'", split);
     proc_set_free(s);
     return -1;
   }

@@ -3,7 +3,7 @@
 `cmact validate`: one file per kind of violation, each a copy of a valid file (written by
 cmact itself) with exactly one thing broken, using h5py as an outside tool would.
 
-usage: make_broken.py GOOD_SESSION GOOD_DATASET OUTDIR
+usage: make_broken.py GOOD_SESSION GOOD_DATASET OUTDIR [GOOD_MODEL]
 Prints one line per file: NAME<TAB>expected message fragment.
 """
 import shutil
@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 
 good_s, good_d, out = sys.argv[1:4]
+good_m = sys.argv[4] if len(sys.argv) > 4 else None
 cases = []
 
 
@@ -137,6 +138,37 @@ case("ds_missing_array", good_d, "/test/imu: missing dataset", lambda f: f["test
 case("ds_session_ref", good_d, "refers to session 40", lambda f: f["test/session"].__setitem__(2, 40))
 case("ds_bad_uncertainty", good_d, "invalid uncertainty",
      lambda f: f["test/sync_uncertainty_s"].__setitem__(1, -1.0))
+
+# model files: the network must load from its layer list and tensors (train/nn_check.c)
+def model_replace(path, values):
+    def fn(f):
+        d = f[path]
+        attrs = dict(d.attrs)
+        del f[path]
+        nd = f.create_dataset(path, data=np.asarray(values, dtype=np.float32))
+        for k, v in attrs.items():
+            nd.attrs[k] = v
+    return fn
+
+
+def model_nan(f):
+    d = f["weights/output/kernel"]
+    a = d[...]
+    a.flat[3] = np.inf
+    d[...] = a
+
+
+if good_m:
+    case("model_tensor_size", good_m, "tensor DENSE_1/kernel has 3 values", model_replace("weights/DENSE_1/kernel", [1, 2, 3]))
+    case("model_nan_weight", good_m, "tensor output/kernel holds a value that is not a finite number", model_nan)
+    case("model_layer_list", good_m, "layer list entry 'dense DENSE_1' is not understood",
+         lambda f: f.attrs.__setitem__("layers", np.bytes_("dense DENSE_1")))
+    case("model_classes_vs_output", good_m, "5 class names but the output layer has 7 units",
+         lambda f: f.attrs.__setitem__("class_names", np.bytes_("a,b,c,d,e")))
+    case("model_missing_tensor", good_m, "no tensor output/bias", lambda f: f["weights/output"].__delitem__("bias"))
+    case("model_history_columns", good_m, "/history: has 3 columns but names 2",
+         lambda f: f["history"].attrs.__setitem__("columns", np.bytes_("epoch,loss")))
+    case("model_no_weights", good_m, "/weights: missing group", lambda f: f.__delitem__("weights"))
 
 # not even HDF5
 with open(f"{out}/not_hdf5.h5", "w") as f:

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cm_dataset.h"
+#include "cm_model.h"
 #include "cm_session.h"
 #include "cm_util.h"
 #include "testutil.h"
@@ -70,50 +71,104 @@ static void write_good_dataset(const char *path) {
   assert_int_equal(cm_dataset_close(ds), 0);
 }
 
-static void test_corpus(void **st) {
-  if (!tu_file_exists("/usr/bin/python3") ||
-      tu_run(out, sizeof out, "/usr/bin/python3 -c 'import h5py'") != 0) {
-    print_message("SKIP: Debian's python3-h5py is not installed (scripts/install-deps.sh installs it)\n");
-    skip();
-  }
+/* A small classifier: 5 inputs, DENSE_1 (4 units), ReLU, output (7 classes). */
+static void write_good_model(const char *path) {
+  cm_modelfile *m = cm_modelfile_create(path, "audio_mlp", 1);
+  assert_non_null(m);
+  int in[1] = {5};
+  const char *names[7] = {"downstairs", "upstairs", "run", "jump", "walk", "handwashing", "exercise"};
+  assert_int_equal(cm_modelfile_set_input_shape(m, in, 1), 0);
+  assert_int_equal(cm_modelfile_set_classes(m, names, 7), 0);
+  assert_int_equal(cm_modelfile_set_attr(m, "layers", "dense DENSE_1 4;relu DENSE_1_relu;dense output 7"), 0);
+  assert_int_equal(cm_modelfile_set_attr(m, "procedure", "fit"), 0);
+  float w[64];
+  for (int i = 0; i < 64; i++) w[i] = 0.01f * (float)i;
+  int64_t k1[2] = {5, 4}, b1[1] = {4}, k2[2] = {4, 7}, b2[1] = {7};
+  assert_int_equal(cm_modelfile_put_tensor(m, "DENSE_1/kernel", k1, 2, w), 0);
+  assert_int_equal(cm_modelfile_put_tensor(m, "DENSE_1/bias", b1, 1, w), 0);
+  assert_int_equal(cm_modelfile_put_tensor(m, "output/kernel", k2, 2, w), 0);
+  assert_int_equal(cm_modelfile_put_tensor(m, "output/bias", b2, 1, w), 0);
+  double hist[6] = {1, 2.0, 1.5, 2, 1.0, 1.2};
+  assert_int_equal(cm_modelfile_put_history(m, "epoch,loss,val_loss", hist, 2, 3), 0);
+  assert_int_equal(cm_modelfile_close(m), 0);
+}
+
+/* The corpus, made once in main() so that each broken file is a test of its own. */
+typedef struct {
+  char name[64];
+  char expect[256];
+} broken_case;
+
+static broken_case *cases;
+static int n_cases;
+static const char *good_s, *good_d, *good_m;
+
+static int have_h5py(void) {
+  return tu_file_exists("/usr/bin/python3") && tu_run(out, sizeof out, "/usr/bin/python3 -c 'import h5py'") == 0;
+}
+
+static void make_corpus(void) {
   dir = tu_mkdtemp("validate");
-  const char *gs = tu_path(dir, "good_session.h5"), *gd = tu_path(dir, "good_dataset.h5");
-  write_good_session(gs);
-  write_good_dataset(gd);
-  assert_int_equal(tu_run(out, sizeof out, "$CMACT validate '%s' '%s'", gs, gd), 0);
+  good_s = strdup(tu_path(dir, "good_session.h5"));
+  good_d = strdup(tu_path(dir, "good_dataset.h5"));
+  good_m = strdup(tu_path(dir, "good_model.h5"));
+  write_good_session(good_s);
+  write_good_dataset(good_d);
+  write_good_model(good_m);
   char *list = malloc(1 << 16);
-  int rc = tu_run(list, 1 << 16, "/usr/bin/python3 '%s/tests/schemas/make_broken.py' '%s' '%s' '%s'", CMACT_SRC, gs,
-                  gd, dir);
-  if (rc != 0) fail_msg("make_broken.py failed: %s", list);
-  int n_cases = 0;
+  int rc = tu_run(list, 1 << 16, "/usr/bin/python3 '%s/tests/schemas/make_broken.py' '%s' '%s' '%s' '%s'", CMACT_SRC,
+                  good_s, good_d, dir, good_m);
+  if (rc != 0) {
+    fprintf(stderr, "make_broken.py failed: %s\n", list);
+    exit(1);
+  }
+  cases = calloc(256, sizeof *cases);
   char *save = NULL;
-  for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+  for (char *line = strtok_r(list, "\n", &save); line && n_cases < 256; line = strtok_r(NULL, "\n", &save)) {
     char *tab = strchr(line, '\t');
-    assert_non_null(tab);
+    if (!tab) continue;
     *tab = 0;
-    const char *name = line, *expect = tab + 1;
-    rc = tu_run(out, sizeof out, "$CMACT validate '%s/%s.h5'", dir, name);
-    if (rc != 1 || !strstr(out, expect))
-      fail_msg("case %s: exit %d, expected 1 and '%s' in:\n%s", name, rc, expect, out);
-    /* every line names the file; none is an HDF5 error stack */
-    if (strstr(out, "HDF5-DIAG")) fail_msg("case %s printed an HDF5 error stack", name);
+    snprintf(cases[n_cases].name, sizeof cases[n_cases].name, "%s", line);
+    snprintf(cases[n_cases].expect, sizeof cases[n_cases].expect, "%s", tab + 1);
     n_cases++;
   }
-  print_message("%d broken files rejected, each with its reason\n", n_cases);
-  assert_true(n_cases >= 20);
   free(list);
-  /* inspect and repair refuse broken input with one line and exit 1 */
-  rc = tu_run(out, sizeof out, "$CMACT inspect '%s/not_hdf5.h5'", dir);
+}
+
+/* One broken file: exit 1, its reason on a line that names the file, no HDF5 error stack. */
+static void test_broken_file(void **st) {
+  const broken_case *c = *st;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.h5", dir, c->name);
+  int rc = tu_run(out, sizeof out, "$CMACT validate '%s'", path);
+  if (rc != 1 || !strstr(out, c->expect)) fail_msg("exit %d, expected 1 and '%s' in:\n%s", rc, c->expect, out);
+  if (strstr(out, "HDF5-DIAG")) fail_msg("printed an HDF5 error stack:\n%s", out);
+  for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+    if (strncmp(line, path, strlen(path)) != 0) fail_msg("a line that does not name the file: %.*s", (int)(nl - line), line);
+}
+
+static void test_good_files_pass(void **st) {
+  int rc = tu_run(out, sizeof out, "$CMACT validate '%s' '%s' '%s'", good_s, good_d, good_m);
+  if (rc != 0) fail_msg("a good file is not valid:\n%s", out);
+  assert_true(n_cases >= 27);
+}
+
+/* inspect and repair refuse broken input with one line and exit 1; good files inspect */
+static void test_inspect_and_repair(void **st) {
+  int rc = tu_run(out, sizeof out, "$CMACT inspect '%s/not_hdf5.h5'", dir);
   assert_int_equal(rc, 1);
   assert_non_null(strstr(out, "not an HDF5 file"));
   rc = tu_run(out, sizeof out, "$CMACT repair '%s/truncated.h5'", dir);
   assert_int_equal(rc, 1);
-  rc = tu_run(out, sizeof out, "$CMACT inspect '%s' '%s'", gs, gd);
+  rc = tu_run(out, sizeof out, "$CMACT inspect '%s' '%s'", good_s, good_d);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "imu_left"));
   assert_non_null(strstr(out, "pretrain"));
-  tu_rmtree(dir);
-  free(dir);
+}
+
+static void test_skip_without_h5py(void **st) {
+  print_message("SKIP: Debian's python3-h5py is not installed (scripts/install-deps.sh installs it)\n");
+  skip();
 }
 
 static void test_docs_match_schemas(void **st) {
@@ -137,10 +192,30 @@ static void test_usage(void **st) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_corpus),
+  const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_docs_match_schemas),
       cmocka_unit_test(test_usage),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  if (!have_h5py()) {
+    const struct CMUnitTest skipped[] = {cmocka_unit_test(test_skip_without_h5py), fixed[0], fixed[1]};
+    return cmocka_run_group_tests(skipped, NULL, NULL);
+  }
+  make_corpus();
+  struct CMUnitTest *tests = calloc((size_t)n_cases + 4, sizeof *tests);
+  int n = 0;
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_good_files_pass);
+  for (int i = 0; i < n_cases; i++)
+    tests[n++] = (struct CMUnitTest){cases[i].name, test_broken_file, NULL, NULL, &cases[i]};
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_inspect_and_repair);
+  tests[n++] = fixed[0];
+  tests[n++] = fixed[1];
+  int rc = _cmocka_run_group_tests("test_validate", tests, (size_t)n, NULL, NULL);
+  tu_rmtree(dir);
+  free(dir);
+  free(tests);
+  free(cases);
+  free((void *)good_s);
+  free((void *)good_d);
+  free((void *)good_m);
+  return rc;
 }
