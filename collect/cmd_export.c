@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "rec_export.h"
@@ -11,20 +12,15 @@
 int cmd_export(int argc, char **argv) {
   const char *in = NULL, *mp4 = NULL;
   int force = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--mp4") == 0) {
-      if (i + 1 >= argc) return cmact_help_exit("export", 1, "--mp4 needs a file name");
-      mp4 = argv[++i];
-    } else if (strcmp(argv[i], "--force") == 0) {
-      force = 1;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      return cmact_help_exit("export", 1, "unknown option '%s'", argv[i]);
-    } else if (!in) {
-      in = argv[i];
-    } else {
-      return cmact_help_exit("export", 1, "one session file at a time ('%s' is extra)", argv[i]);
-    }
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("mp4", 0, &mp4),
+      CM_OPT_FLAG("force", 0, &force),
+      CM_OPT_END,
+  };
+  int n = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
+  if (n < 0) return cmact_help_exit("export", 1, "%s", cm_error());
+  if (n > 1) return cmact_help_exit("export", 1, "one session file at a time ('%s' is extra)", argv[2]);
+  if (n == 1) in = argv[1];
   if (!in) return cmact_help_exit("export", 1, "a session file is required");
   if (!mp4) return cmact_help_exit("export", 1, "--mp4 OUT.mp4 is required");
   rec_export_stats st;

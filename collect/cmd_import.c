@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "import.h"
@@ -65,80 +66,100 @@ static int time_unit(const char *s, int64_t *out) {
   return 0;
 }
 
-/* Parses options; positional arguments are collected into pos. Returns 0 or the exit code. */
-static int parse_opts(int argc, char **argv, import_opts *o, char ***pos, int *npos) {
+/* The option callbacks (cm_opts.h): each stores its value in the import_opts it is given. */
+static int opt_start_from(const char *v, void *dest) {
+  import_opts *o = dest;
+  if (strcmp(v, "auto") == 0) o->start.force = IMP_START_AUTO;
+  else if (strcmp(v, "creation_time") == 0) o->start.force = IMP_START_CREATION_TIME;
+  else if (strcmp(v, "sidecar") == 0) o->start.force = IMP_START_SIDECAR;
+  else if (strcmp(v, "mtime") == 0) o->start.force = IMP_START_MTIME;
+  else return cm_set_error("--start-from '%s' is not auto, creation_time, sidecar or mtime", v);
+  return 0;
+}
+
+static int opt_creation_tz(const char *v, void *dest) {
+  import_opts *o = dest;
+  if (parse_tz(v, &o->start.creation_tz_offset_s) < 0) return -1;
+  o->start.creation_tz_set = 1;
+  return 0;
+}
+
+static int opt_creation_marks(const char *v, void *dest) {
+  import_opts *o = dest;
+  if (strcmp(v, "start") == 0) o->start.creation_marks_end = 0;
+  else if (strcmp(v, "end") == 0) o->start.creation_marks_end = 1;
+  else return cm_set_error("--creation-marks '%s' is not start or end", v);
+  return 0;
+}
+
+static int opt_imu(const char *v, void *dest) {
+  import_opts *o = dest;
+  if (o->n_imu == 8) return cm_set_error("at most 8 --imu streams");
+  const char *eq = strchr(v, '='), *comma = eq ? strchr(eq, ',') : NULL;
+  if (!eq || eq == v || !comma || comma == eq + 1 || !comma[1])
+    return cm_set_error("--imu '%s' is not STREAM=ACC_FILE,GYRO_FILE", v);
+  o->imu_spec[o->n_imu++] = v;
+  return 0;
+}
+
+/* --columns sets both sensors' columns, --acc-columns and --gyro-columns one each. */
+static int opt_columns(const char *v, void *dest) {
+  import_opts *o = dest;
+  imp_columns c;
+  if (imp_columns_parse(&c, v) < 0) return -1;
+  o->acc_cols = o->gyro_cols = c;
+  return 0;
+}
+
+static int opt_acc_columns(const char *v, void *dest) {
+  return imp_columns_parse(&((import_opts *)dest)->acc_cols, v);
+}
+
+static int opt_gyro_columns(const char *v, void *dest) {
+  return imp_columns_parse(&((import_opts *)dest)->gyro_cols, v);
+}
+
+static int opt_time_unit(const char *v, void *dest) { return time_unit(v, &((import_opts *)dest)->ns_per_unit); }
+
+static int opt_label(const char *v, void *dest) {
+  import_opts *o = dest;
+  o->label = imp_activity_from_folder(v);
+  if (!o->label) return cm_set_error("--label '%s' is not an activity", v);
+  return 0;
+}
+
+/* Parses the options after the form (argv[1]); the positional arguments end up in
+ * argv[2..*npos+1]. Returns 0 or the exit code. */
+static int parse_opts(int argc, char **argv, import_opts *o, int *npos) {
   memset(o, 0, sizeof *o);
   o->ns_per_unit = 1000000LL;
   o->start.mtime_uncertainty_s = 2.0;
   imp_columns_cmactivity(&o->acc_cols);
   imp_columns_cmactivity(&o->gyro_cols);
-  *pos = cm_xcalloc((size_t)argc + 1, sizeof(char *));
-  *npos = 0;
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEEDV()                                                        \
-  do {                                                                 \
-    if (!v) return cmact_help_exit(CMD, 1, "%s needs a value", a);     \
-    i++;                                                               \
-  } while (0)
-    if (strcmp(a, "--out") == 0) { NEEDV(); o->out = v; }
-    else if (strcmp(a, "--manifest") == 0) { NEEDV(); o->manifest = v; }
-    else if (strcmp(a, "--summary") == 0) { NEEDV(); o->summary = v; }
-    else if (strcmp(a, "--overwrite") == 0) o->overwrite = 1;
-    else if (strcmp(a, "--pad") == 0) {
-      NEEDV();
-      if (cm_parse_double(v, "--pad", &o->pad_s) < 0 || o->pad_s < 0 || o->pad_s > 3600)
-        return cmact_help_exit(CMD, 1, "--pad '%s' must be seconds in [0, 3600]", v);
-    } else if (strcmp(a, "--start-from") == 0) {
-      NEEDV();
-      if (strcmp(v, "auto") == 0) o->start.force = IMP_START_AUTO;
-      else if (strcmp(v, "creation_time") == 0) o->start.force = IMP_START_CREATION_TIME;
-      else if (strcmp(v, "sidecar") == 0) o->start.force = IMP_START_SIDECAR;
-      else if (strcmp(v, "mtime") == 0) o->start.force = IMP_START_MTIME;
-      else return cmact_help_exit(CMD, 1, "--start-from '%s' is not auto, creation_time, sidecar or mtime", v);
-    } else if (strcmp(a, "--sidecar") == 0) { NEEDV(); o->start.sidecar = v; }
-    else if (strcmp(a, "--creation-tz") == 0) {
-      NEEDV();
-      if (parse_tz(v, &o->start.creation_tz_offset_s) < 0) return cmact_help_exit(CMD, 1, "%s", cm_error());
-      o->start.creation_tz_set = 1;
-    } else if (strcmp(a, "--creation-marks") == 0) {
-      NEEDV();
-      if (strcmp(v, "start") == 0) o->start.creation_marks_end = 0;
-      else if (strcmp(v, "end") == 0) o->start.creation_marks_end = 1;
-      else return cmact_help_exit(CMD, 1, "--creation-marks '%s' is not start or end", v);
-    } else if (strcmp(a, "--mtime-uncertainty") == 0) {
-      NEEDV();
-      if (cm_parse_double(v, "--mtime-uncertainty", &o->start.mtime_uncertainty_s) < 0 ||
-          !(o->start.mtime_uncertainty_s > 0))
-        return cmact_help_exit(CMD, 1, "--mtime-uncertainty '%s' must be seconds > 0", v);
-    } else if (strcmp(a, "--imu") == 0) {
-      NEEDV();
-      if (o->n_imu == 8) return cmact_help_exit(CMD, 1, "at most 8 --imu streams");
-      const char *eq = strchr(v, '='), *comma = eq ? strchr(eq, ',') : NULL;
-      if (!eq || eq == v || !comma || comma == eq + 1 || !comma[1])
-        return cmact_help_exit(CMD, 1, "--imu '%s' is not STREAM=ACC_FILE,GYRO_FILE", v);
-      o->imu_spec[o->n_imu++] = v;
-    } else if (strcmp(a, "--columns") == 0 || strcmp(a, "--acc-columns") == 0 || strcmp(a, "--gyro-columns") == 0) {
-      NEEDV();
-      imp_columns c;
-      if (imp_columns_parse(&c, v) < 0) return cmact_help_exit(CMD, 1, "%s", cm_error());
-      if (strcmp(a, "--gyro-columns") != 0) o->acc_cols = c;
-      if (strcmp(a, "--acc-columns") != 0) o->gyro_cols = c;
-    } else if (strcmp(a, "--time-unit") == 0) {
-      NEEDV();
-      if (time_unit(v, &o->ns_per_unit) < 0) return cmact_help_exit(CMD, 1, "%s", cm_error());
-    } else if (strcmp(a, "--label") == 0) {
-      NEEDV();
-      o->label = imp_activity_from_folder(v);
-      if (!o->label) return cmact_help_exit(CMD, 1, "--label '%s' is not an activity", v);
-    } else if (strcmp(a, "--user") == 0) { NEEDV(); o->user = v; }
-    else if (strcmp(a, "--location") == 0) { NEEDV(); o->location = v; }
-    else if (strcmp(a, "--session-id") == 0) { NEEDV(); o->session_id = v; }
-    else if (a[0] == '-' && a[1]) return cmact_help_exit(CMD, 1, "unknown option '%s'", a);
-    else (*pos)[(*npos)++] = argv[i];
-#undef NEEDV
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("out", 0, &o->out),
+      CM_OPT_STRING("manifest", 0, &o->manifest),
+      CM_OPT_STRING("summary", 0, &o->summary),
+      CM_OPT_FLAG("overwrite", 0, &o->overwrite),
+      CM_OPT_DOUBLE_IN("pad", 0, &o->pad_s, 0, 3600),
+      CM_OPT_CALLBACK("start-from", 0, opt_start_from, o),
+      CM_OPT_STRING("sidecar", 0, &o->start.sidecar),
+      CM_OPT_CALLBACK("creation-tz", 0, opt_creation_tz, o),
+      CM_OPT_CALLBACK("creation-marks", 0, opt_creation_marks, o),
+      CM_OPT_DOUBLE_RANGE("mtime-uncertainty", 0, &o->start.mtime_uncertainty_s, CM_OPT_MIN | CM_OPT_MIN_OPEN, 0, 0),
+      CM_OPT_CALLBACK("imu", 0, opt_imu, o),
+      CM_OPT_CALLBACK("columns", 0, opt_columns, o),
+      CM_OPT_CALLBACK("acc-columns", 0, opt_acc_columns, o),
+      CM_OPT_CALLBACK("gyro-columns", 0, opt_gyro_columns, o),
+      CM_OPT_CALLBACK("time-unit", 0, opt_time_unit, o),
+      CM_OPT_CALLBACK("label", 0, opt_label, o),
+      CM_OPT_STRING("user", 0, &o->user),
+      CM_OPT_STRING("location", 0, &o->location),
+      CM_OPT_STRING("session-id", 0, &o->session_id),
+      CM_OPT_END,
+  };
+  *npos = cm_opts_parse(opts, argc - 1, argv + 1, CM_OPTS_ANY);
+  if (*npos < 0) return cmact_help_exit(CMD, 1, "%s", cm_error());
   if (!o->out) return cmact_help_exit(CMD, 1, "--out is required");
   return 0;
 }
@@ -351,37 +372,27 @@ static int run_video(const import_opts *o, char **files, int nfiles, tally *ty) 
 int cmd_import(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit(CMD, 1, "which form: cmactivity-raw or video");
   const char *form = argv[1];
+  if (form[0] == '-')
+    return cmact_help_exit(CMD, 1, "unknown option '%s' (the form comes first: cmactivity-raw or video)", form);
   int is_raw = strcmp(form, "cmactivity-raw") == 0, is_video = strcmp(form, "video") == 0;
   if (!is_raw && !is_video) return cmact_help_exit(CMD, 1, "'%s' is not a form (cmactivity-raw, video)", form);
   import_opts o;
-  char **pos;
   int npos;
-  int r = parse_opts(argc, argv, &o, &pos, &npos);
-  if (r) {
-    free(pos);
-    return r;
-  }
-  if (is_raw && npos != 1) {
-    free(pos);
-    return cmact_help_exit(CMD, 1, "cmactivity-raw takes one folder");
-  }
-  if (is_raw && o.n_imu) {
-    free(pos);
-    return cmact_help_exit(CMD, 1, "--imu is for the video form; the raw layout has its own logs");
-  }
+  int r = parse_opts(argc, argv, &o, &npos);
+  if (r) return r;
+  char **pos = argv + 2; /* where parse_opts put the positional arguments */
+  if (is_raw && npos != 1) return cmact_help_exit(CMD, 1, "cmactivity-raw takes one folder");
+  if (is_raw && o.n_imu) return cmact_help_exit(CMD, 1, "--imu is for the video form; the raw layout has its own logs");
   if (!getenv("CMACT_FFMPEG_LOG")) av_log_set_level(AV_LOG_QUIET);
   tally ty = {0};
   if (o.summary) {
     ty.summary = fopen(o.summary, "w");
-    if (!ty.summary) {
-      free(pos);
+    if (!ty.summary)
       return cm_fail(CM_EXIT_FAIL, CMD, "--summary %s: cannot create: %s", o.summary, strerror(errno));
-    }
     fprintf(ty.summary, "input,status,session_file,start_time_source,start_time_uncertainty_s,reason\n");
   }
   r = is_raw ? run_raw(&o, pos[0], &ty) : run_video(&o, pos, npos, &ty);
   if (ty.summary && fclose(ty.summary) != 0 && r == 0)
     r = cm_fail(CM_EXIT_FAIL, CMD, "--summary %s: write failed", o.summary);
-  free(pos);
   return r;
 }

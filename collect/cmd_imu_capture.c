@@ -8,13 +8,13 @@
  * until --duration has passed or SIGINT/SIGTERM arrives, and a table of what happened per
  * stream is printed at the end.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_session.h"
 #include "cm_util.h"
 #include "cmds.h"
@@ -25,57 +25,49 @@
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = 1; }
 
+/* The --imu sources given so far (filled by the option callback). */
+typedef struct {
+  char names[MAX_IMU][CM_EVENT_STREAM_LEN];
+  const char *specs[MAX_IMU];
+  int n;
+} imu_list;
+
+static int opt_imu(const char *v, void *dest) {
+  imu_list *l = dest;
+  const char *eq = strchr(v, '=');
+  if (!eq || eq == v) return cm_set_error("--imu '%s': expected NAME=SPEC", v);
+  if (l->n == MAX_IMU) return cm_set_error("at most %d --imu sources", MAX_IMU);
+  if ((size_t)(eq - v) > CM_EVENT_STREAM_LEN - 5)
+    return cm_set_error("--imu '%s': name longer than %d characters", v, CM_EVENT_STREAM_LEN - 5);
+  snprintf(l->names[l->n], sizeof l->names[l->n], "imu_%.*s", (int)(eq - v), v);
+  for (int k = 0; k < l->n; k++)
+    if (!strcmp(l->names[k], l->names[l->n])) return cm_set_error("--imu '%s': name used twice", v);
+  if (cm_imu_spec_check(eq + 1) < 0) return cm_prefix_error("--imu");
+  l->specs[l->n++] = eq + 1;
+  return 0;
+}
+
 int cmd_imu_capture(int argc, char **argv) {
   const char *cmd = "imu-capture";
   if (cmact_wants_help(argc, argv)) return cmact_help_exit(cmd, 0, NULL);
-  static const struct option opts[] = {
-      {"imu", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
-      {"duration", required_argument, 0, 'd'}, {"rate", required_argument, 0, 'r'},
-      {"session", required_argument, 0, 's'}, {"user", required_argument, 0, 'u'},
-      {"location", required_argument, 0, 'l'}, {"overwrite", no_argument, 0, 'w'},
-      {0, 0, 0, 0}};
-  char names[MAX_IMU][CM_EVENT_STREAM_LEN];
-  const char *specs[MAX_IMU];
-  int n_imu = 0, overwrite = 0;
+  imu_list imu = {.n = 0};
+  int overwrite = 0;
   const char *out = NULL, *session_id = NULL, *user = "", *location = "";
   double duration = 0;
   long rate = 52;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-    case 'i': {
-      const char *eq = strchr(optarg, '=');
-      if (!eq || eq == optarg) return cmact_help_exit(cmd, 1, "--imu '%s': expected NAME=SPEC", optarg);
-      if (n_imu == MAX_IMU) return cmact_help_exit(cmd, 1, "at most %d --imu sources", MAX_IMU);
-      if ((size_t)(eq - optarg) > CM_EVENT_STREAM_LEN - 5)
-        return cmact_help_exit(cmd, 1, "--imu '%s': name longer than %d characters", optarg, CM_EVENT_STREAM_LEN - 5);
-      snprintf(names[n_imu], sizeof names[n_imu], "imu_%.*s", (int)(eq - optarg), optarg);
-      for (int k = 0; k < n_imu; k++)
-        if (!strcmp(names[k], names[n_imu])) return cmact_help_exit(cmd, 1, "--imu '%s': name used twice", optarg);
-      if (cm_imu_spec_check(eq + 1) < 0) return cmact_help_exit(cmd, 1, "--imu: %s", cm_error());
-      specs[n_imu++] = eq + 1;
-      break;
-    }
-    case 'o': out = optarg; break;
-    case 'd':
-      if (cm_parse_double(optarg, "--duration", &duration) < 0 || duration < 0)
-        return cmact_help_exit(cmd, 1, "--duration '%s': expected seconds >= 0", optarg);
-      break;
-    case 'r':
-      if (cm_parse_long(optarg, "--rate", &rate) < 0 || rate < 1 || rate > 10000)
-        return cmact_help_exit(cmd, 1, "--rate '%s': expected Hz in 1..10000", optarg);
-      break;
-    case 's': session_id = optarg; break;
-    case 'u': user = optarg; break;
-    case 'l': location = optarg; break;
-    case 'w': overwrite = 1; break;
-    default: return cmact_help_exit(cmd, 1, "unknown option '%s'", argv[optind - 1]);
-    }
-  }
-  if (optind < argc) return cmact_help_exit(cmd, 1, "unexpected argument '%s'", argv[optind]);
-  if (!n_imu) return cmact_help_exit(cmd, 1, "no --imu NAME=SPEC given");
+  const cm_opt opts[] = {
+      CM_OPT_CALLBACK("imu", 0, opt_imu, &imu),
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_DOUBLE_RANGE("duration", 0, &duration, CM_OPT_MIN, 0, 0),
+      CM_OPT_LONG_IN("rate", 0, &rate, 1, 10000),
+      CM_OPT_STRING("session", 0, &session_id),
+      CM_OPT_STRING("user", 0, &user),
+      CM_OPT_STRING("location", 0, &location),
+      CM_OPT_FLAG("overwrite", 0, &overwrite),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit(cmd, 1, "%s", cm_error());
+  if (!imu.n) return cmact_help_exit(cmd, 1, "no --imu NAME=SPEC given");
   if (!out) return cmact_help_exit(cmd, 1, "no --out FILE.h5 given");
 
   char host[64] = "";
@@ -95,10 +87,10 @@ int cmd_imu_capture(int argc, char **argv) {
   cm_imu_source *src[MAX_IMU] = {0};
   int sid[MAX_IMU];
   int rc = CM_EXIT_OK;
-  for (int k = 0; k < n_imu; k++) {
-    src[k] = cm_imu_source_open(specs[k], names[k], &io);
+  for (int k = 0; k < imu.n; k++) {
+    src[k] = cm_imu_source_open(imu.specs[k], imu.names[k], &io);
     if (!src[k]) {
-      rc = cm_fail(CM_EXIT_FAIL, cmd, "--imu %s=%s: %s", names[k] + 4, specs[k], cm_error());
+      rc = cm_fail(CM_EXIT_FAIL, cmd, "--imu %s=%s: %s", imu.names[k] + 4, imu.specs[k], cm_error());
       goto done;
     }
     cm_stream_desc d;
@@ -121,7 +113,7 @@ int cmd_imu_capture(int argc, char **argv) {
   int64_t t0 = cm_monotonic_ns();
   while (!interrupted) {
     usleep(100000);
-    for (int k = 0; k < n_imu; k++)
+    for (int k = 0; k < imu.n; k++)
       if (cm_imu_source_write(src[k], ses, sid[k]) < 0) {
         rc = cm_fail_error(cmd);
         goto done;
@@ -131,7 +123,7 @@ int cmd_imu_capture(int argc, char **argv) {
     if (duration > 0 && el >= duration) break;
   }
   cm_progress_end(&prog);
-  for (int k = 0; k < n_imu; k++) {
+  for (int k = 0; k < imu.n; k++) {
     cm_imu_source_finish(src[k]);
     if (cm_imu_source_write(src[k], ses, sid[k]) < 0) {
       rc = cm_fail_error(cmd);
@@ -140,14 +132,14 @@ int cmd_imu_capture(int argc, char **argv) {
   }
   printf("%-12s %-28s %8s %8s %8s %6s %6s %6s %6s %6s\n", "stream", "source", "frames", "samples",
          "rows", "lost", "dup", "late", "gaps", "bad");
-  for (int k = 0; k < n_imu; k++) {
+  for (int k = 0; k < imu.n; k++) {
     cm_imu_stats s = cm_imu_source_stats(src[k]);
-    printf("%-12s %-28s %8lld %8lld %8lld %6lld %6lld %6lld %6lld %6lld\n", names[k], specs[k],
+    printf("%-12s %-28s %8lld %8lld %8lld %6lld %6lld %6lld %6lld %6lld\n", imu.names[k], imu.specs[k],
            (long long)s.frames, (long long)s.samples, (long long)s.rows, (long long)s.lost_frames,
            (long long)s.duplicates, (long long)s.reordered, (long long)s.gaps, (long long)s.bad_frames);
   }
 done:
-  for (int k = 0; k < n_imu; k++) cm_imu_source_close(src[k]);
+  for (int k = 0; k < imu.n; k++) cm_imu_source_close(src[k]);
   if (cm_session_close(ses) < 0 && rc == CM_EXIT_OK) rc = cm_fail_error(cmd);
   if (rc == CM_EXIT_OK) printf("wrote %s\n", out);
   return rc;

@@ -8,7 +8,6 @@
  * a device clock that differs from the host's in a known way. With --realtime (the default)
  * frames leave at the pace the samples would be measured; --no-realtime sends at once.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "imu_sender.h"
@@ -23,42 +23,27 @@
 int cmd_imu_send(int argc, char **argv) {
   const char *cmd = "imu-send";
   if (cmact_wants_help(argc, argv)) return cmact_help_exit(cmd, 0, NULL);
-  static const struct option opts[] = {
-      {"to", required_argument, 0, 't'},          {"sensor", required_argument, 0, 'S'},
-      {"rate", required_argument, 0, 'r'},        {"duration", required_argument, 0, 'd'},
-      {"frame", required_argument, 0, 'f'},       {"loss", required_argument, 0, 'L'},
-      {"dup", required_argument, 0, 'D'},         {"reorder", required_argument, 0, 'R'},
-      {"seed", required_argument, 0, 's'},        {"clock-offset", required_argument, 0, 'o'},
-      {"drift-ppm", required_argument, 0, 'p'},   {"no-realtime", no_argument, 0, 'n'},
-      {"realtime", no_argument, 0, 'T'},          {0, 0, 0, 0}};
   const char *to = NULL;
   long sensor = 0, rate = 52, spf = 16, seed = 1;
   double duration = 5, loss = 0, dup = 0, reorder = 0, offset = 0, drift = 0;
   int realtime = 1;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (c) {
-    case 't': to = optarg; break;
-    case 'S': bad = cm_parse_long(optarg, "--sensor", &sensor) < 0 || sensor < 0 || sensor > 255; break;
-    case 'r': bad = cm_parse_long(optarg, "--rate", &rate) < 0 || rate < 1 || rate > 10000; break;
-    case 'd': bad = cm_parse_double(optarg, "--duration", &duration) < 0 || duration <= 0; break;
-    case 'f': bad = cm_parse_long(optarg, "--frame", &spf) < 0 || spf < 1 || spf > 200; break;
-    case 'L': bad = cm_parse_double(optarg, "--loss", &loss) < 0 || loss < 0 || loss > 1; break;
-    case 'D': bad = cm_parse_double(optarg, "--dup", &dup) < 0 || dup < 0 || dup > 1; break;
-    case 'R': bad = cm_parse_double(optarg, "--reorder", &reorder) < 0 || reorder < 0 || reorder > 1; break;
-    case 's': bad = cm_parse_long(optarg, "--seed", &seed) < 0; break;
-    case 'o': bad = cm_parse_double(optarg, "--clock-offset", &offset) < 0; break;
-    case 'p': bad = cm_parse_double(optarg, "--drift-ppm", &drift) < 0; break;
-    case 'n': realtime = 0; break;
-    case 'T': realtime = 1; break;
-    default: return cmact_help_exit(cmd, 1, "unknown option '%s'", argv[optind - 1]);
-    }
-    if (bad) return cmact_help_exit(cmd, 1, "%s '%s': out of range", argv[optind - 1], optarg);
-  }
-  if (optind < argc) return cmact_help_exit(cmd, 1, "unexpected argument '%s'", argv[optind]);
+  const cm_opt opts[] = {
+      CM_OPT_STRING("to", 0, &to),
+      CM_OPT_LONG_IN("sensor", 0, &sensor, 0, 255),
+      CM_OPT_LONG_IN("rate", 0, &rate, 1, 10000),
+      CM_OPT_DOUBLE_RANGE("duration", 0, &duration, CM_OPT_MIN | CM_OPT_MIN_OPEN, 0, 0),
+      CM_OPT_LONG_IN("frame", 0, &spf, 1, 200),
+      CM_OPT_DOUBLE_IN("loss", 0, &loss, 0, 1),
+      CM_OPT_DOUBLE_IN("dup", 0, &dup, 0, 1),
+      CM_OPT_DOUBLE_IN("reorder", 0, &reorder, 0, 1),
+      CM_OPT_LONG("seed", 0, &seed),
+      CM_OPT_DOUBLE("clock-offset", 0, &offset),
+      CM_OPT_DOUBLE("drift-ppm", 0, &drift),
+      CM_OPT_SET_INT("no-realtime", 0, &realtime, 0),
+      CM_OPT_SET_INT("realtime", 0, &realtime, 1),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit(cmd, 1, "%s", cm_error());
   if (!to) return cmact_help_exit(cmd, 1, "no --to udp:HOST:PORT or tcp:HOST:PORT given");
 
   cm_imu_sender_opts o;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cm_session.h"
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "rec_activities.h"
@@ -65,9 +66,12 @@ fail:
 }
 
 int cmd_label(int argc, char **argv) {
-  if (argc != 5)
-    return cmact_help_exit("label", 1, "expected FILE START END ACTIVITY (%d arguments given)",
-                           argc - 1);
+  /* no options: the parser still answers an unknown one as such (a negative START is a value) */
+  const cm_opt opts[] = {CM_OPT_END};
+  int npos = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
+  if (npos < 0) return cmact_help_exit("label", 1, "%s", cm_error());
+  if (npos != 4)
+    return cmact_help_exit("label", 1, "expected FILE START END ACTIVITY (%d arguments given)", npos);
   const char *path = argv[1], *activity = argv[4];
   int remove = strcmp(activity, "none") == 0;
   if (!remove && !cm_activity_valid(activity))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "imu_capture.h"
@@ -26,6 +27,87 @@ static int parse_fps(const char *s, int *num, int *den) {
   if (*end || n <= 0 || d <= 0 || n > 1000000 || d > 1000000) return -1;
   *num = (int)n;
   *den = (int)d;
+  return 0;
+}
+
+/* What the option callbacks (cm_opts.h) write into. */
+typedef struct {
+  rec_options *o;
+  int av_given; /* --video/--audio/--no-* seen: otherwise --imu alone records IMUs only */
+  char imu_names[REC_MAX_IMU][CM_EVENT_STREAM_LEN - 4]; /* stream "imu_" + name */
+} record_args;
+
+static int opt_video(const char *v, void *dest) {
+  record_args *r = dest;
+  r->o->capture.video_src = v;
+  r->av_given = 1;
+  return 0;
+}
+
+static int opt_audio(const char *v, void *dest) {
+  record_args *r = dest;
+  r->o->capture.audio_src = v;
+  r->av_given = 1;
+  return 0;
+}
+
+static int opt_no_video(const char *v, void *dest) {
+  record_args *r = dest;
+  r->o->capture.video_src = NULL;
+  r->av_given = 1;
+  return 0;
+}
+
+static int opt_no_audio(const char *v, void *dest) {
+  record_args *r = dest;
+  r->o->capture.audio_src = NULL;
+  r->av_given = 1;
+  return 0;
+}
+
+static int opt_video_codec(const char *v, void *dest) {
+  if (strcmp(v, "h264") && strcmp(v, "mjpeg")) return cm_set_error("--video-codec '%s': expected h264 or mjpeg", v);
+  ((rec_options *)dest)->capture.video_codec = v;
+  return 0;
+}
+
+static int opt_size(const char *v, void *dest) {
+  rec_options *o = dest;
+  char *end;
+  long w = strtol(v, &end, 10), h = *end == 'x' ? strtol(end + 1, &end, 10) : 0;
+  if (*end || w <= 0 || h <= 0 || w > 16384 || h > 16384) return cm_set_error("--size '%s': expected WIDTHxHEIGHT", v);
+  o->capture.width = (int)w;
+  o->capture.height = (int)h;
+  return 0;
+}
+
+static int opt_fps(const char *v, void *dest) {
+  rec_options *o = dest;
+  if (parse_fps(v, &o->capture.fps_num, &o->capture.fps_den) < 0) return cm_set_error("--fps '%s': expected N or N/D", v);
+  return 0;
+}
+
+static int opt_label(const char *v, void *dest) {
+  if (!cm_activity_valid(v)) return cm_set_error("--label '%s': not an activity (%s)", v, cm_activity_list());
+  ((rec_options *)dest)->label = v;
+  return 0;
+}
+
+static int opt_imu(const char *v, void *dest) {
+  record_args *r = dest;
+  rec_options *o = r->o;
+  const char *eq = strchr(v, '=');
+  if (!eq || eq == v || !eq[1]) return cm_set_error("--imu '%s': expected NAME=SPEC (left=..., right=...)", v);
+  if (o->n_imu == REC_MAX_IMU) return cm_set_error("--imu: at most %d IMU streams", REC_MAX_IMU);
+  if (cm_imu_spec_check(eq + 1) < 0) return cm_prefix_error("--imu '%s'", v);
+  if ((size_t)(eq - v) >= sizeof r->imu_names[0]) return cm_set_error("--imu '%s': the name is too long", v);
+  char *name = r->imu_names[o->n_imu];
+  memcpy(name, v, (size_t)(eq - v));
+  name[eq - v] = 0;
+  for (int k = 0; k < o->n_imu; k++)
+    if (strcmp(o->imu_name[k], name) == 0) return cm_set_error("--imu '%s': the name '%s' is used twice", v, name);
+  o->imu_name[o->n_imu] = name;
+  o->imu_spec[o->n_imu++] = eq + 1;
   return 0;
 }
 
@@ -56,99 +138,40 @@ int cmd_record(int argc, char **argv) {
                    .chrony_interval_s = 4,
                    .status_line = isatty(2)};
   const char *summary_json = NULL;
-  int av_given = 0; /* --video/--audio/--no-* seen: otherwise --imu alone records IMUs only */
-  char imu_names[REC_MAX_IMU][CM_EVENT_STREAM_LEN - 4]; /* stream "imu_" + name */
+  record_args r = {.o = &o};
   const char *env = getenv("CMACT_PROGRESS");
   if (env) o.status_line = atoi(env) != 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEEDS_VALUE \
-  if (!v) return cmact_help_exit("record", 1, "%s needs a value", a); \
-  i++
-    if (strcmp(a, "--video") == 0) { NEEDS_VALUE; o.capture.video_src = v; av_given = 1; }
-    else if (strcmp(a, "--audio") == 0) { NEEDS_VALUE; o.capture.audio_src = v; av_given = 1; }
-    else if (strcmp(a, "--no-video") == 0) { o.capture.video_src = NULL; av_given = 1; }
-    else if (strcmp(a, "--no-audio") == 0) { o.capture.audio_src = NULL; av_given = 1; }
-    else if (strcmp(a, "--video-codec") == 0) {
-      NEEDS_VALUE;
-      if (strcmp(v, "h264") && strcmp(v, "mjpeg"))
-        return cmact_help_exit("record", 1, "--video-codec '%s': expected h264 or mjpeg", v);
-      o.capture.video_codec = v;
-    } else if (strcmp(a, "--size") == 0) {
-      NEEDS_VALUE;
-      char *end;
-      long w = strtol(v, &end, 10), h = *end == 'x' ? strtol(end + 1, &end, 10) : 0;
-      if (*end || w <= 0 || h <= 0 || w > 16384 || h > 16384)
-        return cmact_help_exit("record", 1, "--size '%s': expected WIDTHxHEIGHT", v);
-      o.capture.width = (int)w;
-      o.capture.height = (int)h;
-    } else if (strcmp(a, "--fps") == 0) {
-      NEEDS_VALUE;
-      if (parse_fps(v, &o.capture.fps_num, &o.capture.fps_den) < 0)
-        return cmact_help_exit("record", 1, "--fps '%s': expected N or N/D", v);
-    } else if (strcmp(a, "--bitrate") == 0 || strcmp(a, "--audio-rate") == 0 ||
-               strcmp(a, "--audio-channels") == 0 || strcmp(a, "--jpeg-quality") == 0) {
-      NEEDS_VALUE;
-      long n;
-      if (cm_parse_long(v, a, &n) < 0 || n <= 0 || n > 10000000)
-        return cmact_help_exit("record", 1, "%s '%s': expected a positive number", a, v);
-      if (strcmp(a, "--bitrate") == 0) o.capture.bitrate_kbps = (int)n;
-      else if (strcmp(a, "--audio-rate") == 0) o.capture.audio_rate = (int)n;
-      else if (strcmp(a, "--audio-channels") == 0) o.capture.audio_channels = (int)n;
-      else o.capture.jpeg_quality = (int)(n > 100 ? 100 : n);
-    } else if (strcmp(a, "--duration") == 0 || strcmp(a, "--chrony-interval") == 0) {
-      NEEDS_VALUE;
-      double d;
-      if (cm_parse_double(v, a, &d) < 0 || d < 0)
-        return cmact_help_exit("record", 1, "%s '%s': expected seconds >= 0", a, v);
-      if (strcmp(a, "--duration") == 0) o.duration_s = d;
-      else o.chrony_interval_s = d;
-    } else if (strcmp(a, "--out") == 0 || strcmp(a, "-o") == 0) { NEEDS_VALUE; o.out_path = v; }
-    else if (strcmp(a, "--force") == 0) o.overwrite = 1;
-    else if (strcmp(a, "--label") == 0) {
-      NEEDS_VALUE;
-      if (!cm_activity_valid(v))
-        return cmact_help_exit("record", 1, "--label '%s': not an activity (%s)", v,
-                               cm_activity_list());
-      o.label = v;
-    } else if (strcmp(a, "--user") == 0) { NEEDS_VALUE; o.user = v; }
-    else if (strcmp(a, "--location") == 0) { NEEDS_VALUE; o.location = v; }
-    else if (strcmp(a, "--session-id") == 0) { NEEDS_VALUE; o.session_id = v; }
-    else if (strcmp(a, "--chrony-socket") == 0) { NEEDS_VALUE; o.chrony_socket = v; }
-    else if (strcmp(a, "--summary-json") == 0) { NEEDS_VALUE; summary_json = v; }
-    else if (strcmp(a, "--status") == 0) o.status_line = 1;
-    else if (strcmp(a, "--no-status") == 0) o.status_line = 0;
-    else if (strcmp(a, "--imu") == 0) {
-      NEEDS_VALUE;
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v || !eq[1])
-        return cmact_help_exit("record", 1, "--imu '%s': expected NAME=SPEC (left=..., right=...)", v);
-      if (o.n_imu == REC_MAX_IMU)
-        return cmact_help_exit("record", 1, "--imu: at most %d IMU streams", REC_MAX_IMU);
-      if (cm_imu_spec_check(eq + 1) < 0)
-        return cmact_help_exit("record", 1, "--imu '%s': %s", v, cm_error());
-      if ((size_t)(eq - v) >= sizeof imu_names[0])
-        return cmact_help_exit("record", 1, "--imu '%s': the name is too long", v);
-      char *name = imu_names[o.n_imu];
-      memcpy(name, v, (size_t)(eq - v));
-      name[eq - v] = 0;
-      for (int k = 0; k < o.n_imu; k++)
-        if (strcmp(o.imu_name[k], name) == 0)
-          return cmact_help_exit("record", 1, "--imu '%s': the name '%s' is used twice", v, name);
-      o.imu_name[o.n_imu] = name;
-      o.imu_spec[o.n_imu++] = eq + 1;
-    } else if (strcmp(a, "--imu-rate") == 0) {
-      NEEDS_VALUE;
-      long n;
-      if (cm_parse_long(v, a, &n) < 0 || n < 1 || n > 10000)
-        return cmact_help_exit("record", 1, "--imu-rate '%s': expected Hz, 1..10000", v);
-      o.imu_rate = (int)n;
-    } else
-      return cmact_help_exit("record", 1, "unknown option '%s'", a);
-#undef NEEDS_VALUE
-  }
-  if (o.n_imu > 0 && !av_given) o.capture.video_src = o.capture.audio_src = NULL;
+  const cm_opt opts[] = {
+      CM_OPT_CALLBACK("video", 0, opt_video, &r),
+      CM_OPT_CALLBACK("audio", 0, opt_audio, &r),
+      CM_OPT_ACTION("no-video", 0, opt_no_video, &r),
+      CM_OPT_ACTION("no-audio", 0, opt_no_audio, &r),
+      CM_OPT_CALLBACK("video-codec", 0, opt_video_codec, &o),
+      CM_OPT_CALLBACK("size", 0, opt_size, &o),
+      CM_OPT_CALLBACK("fps", 0, opt_fps, &o),
+      CM_OPT_INT_IN("bitrate", 0, &o.capture.bitrate_kbps, 1, 10000000),
+      CM_OPT_INT_IN("audio-rate", 0, &o.capture.audio_rate, 1, 10000000),
+      CM_OPT_INT_IN("audio-channels", 0, &o.capture.audio_channels, 1, 10000000),
+      CM_OPT_INT_IN("jpeg-quality", 0, &o.capture.jpeg_quality, 1, 10000000), /* above 100: 100 */
+      CM_OPT_DOUBLE_RANGE("duration", 0, &o.duration_s, CM_OPT_MIN, 0, 0),
+      CM_OPT_DOUBLE_RANGE("chrony-interval", 0, &o.chrony_interval_s, CM_OPT_MIN, 0, 0),
+      CM_OPT_STRING("out", 'o', &o.out_path),
+      CM_OPT_FLAG("force", 0, &o.overwrite),
+      CM_OPT_CALLBACK("label", 0, opt_label, &o),
+      CM_OPT_STRING("user", 0, &o.user),
+      CM_OPT_STRING("location", 0, &o.location),
+      CM_OPT_STRING("session-id", 0, &o.session_id),
+      CM_OPT_STRING("chrony-socket", 0, &o.chrony_socket),
+      CM_OPT_STRING("summary-json", 0, &summary_json),
+      CM_OPT_SET_INT("status", 0, &o.status_line, 1),
+      CM_OPT_SET_INT("no-status", 0, &o.status_line, 0),
+      CM_OPT_CALLBACK("imu", 0, opt_imu, &r),
+      CM_OPT_INT_IN("imu-rate", 0, &o.imu_rate, 1, 10000),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("record", 1, "%s", cm_error());
+  if (o.capture.jpeg_quality > 100) o.capture.jpeg_quality = 100;
+  if (o.n_imu > 0 && !r.av_given) o.capture.video_src = o.capture.audio_src = NULL;
   if (!o.out_path) return cmact_help_exit("record", 1, "--out FILE.h5 is required");
   if (!o.capture.video_src && !o.capture.audio_src && o.n_imu == 0)
     return cmact_help_exit("record", 1, "nothing to record (--no-video and --no-audio, no --imu)");

@@ -19,6 +19,7 @@
 
 #include <libavutil/log.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "sim.h"
@@ -102,43 +103,37 @@ int cmd_simulate(int argc, char **argv) {
   long session = 0, imu_frame = 0;
   double live_duration = 0, loss = 0, dup = 0, reorder = 0;
   const char *imu_left = NULL, *imu_right = NULL, *video_to = NULL, *audio_to = NULL, *wire_log = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED() do { if (!v) return cmact_help_exit("simulate", 1, "%s needs a value", a); i++; } while (0)
-#define LONG(var) do { NEED(); if (cm_parse_long(v, a, &var) < 0) return cmact_help_exit("simulate", 1, "%s", cm_error()); } while (0)
-#define DBL(var) do { NEED(); if (cm_parse_double(v, a, &var) < 0) return cmact_help_exit("simulate", 1, "%s", cm_error()); } while (0)
-    if (strcmp(a, "--preset") == 0) { NEED(); preset = v; }
-    else if (strcmp(a, "--out") == 0) { NEED(); out = v; }
-    else if (strcmp(a, "--export-raw") == 0) { NEED(); export_dir = v; }
-    else if (strcmp(a, "--seed") == 0) LONG(seed);
-    else if (strcmp(a, "--threads") == 0) LONG(threads);
-    else if (strcmp(a, "--sessions") == 0) LONG(sessions);
-    else if (strcmp(a, "--every") == 0) LONG(every);
-    else if (strcmp(a, "--schedules") == 0) LONG(schedules);
-    else if (strcmp(a, "--width") == 0) LONG(width);
-    else if (strcmp(a, "--height") == 0) LONG(height);
-    else if (strcmp(a, "--fps") == 0) DBL(fps);
-    else if (strcmp(a, "--audio-rate") == 0) LONG(audio_rate);
-    else if (strcmp(a, "--imu-rate") == 0) DBL(imu_rate);
-    else if (strcmp(a, "--ntp-spread") == 0) DBL(spread);
-    else if (strcmp(a, "--live") == 0) live = 1;
-    else if (strcmp(a, "--session") == 0) LONG(session);
-    else if (strcmp(a, "--duration") == 0) DBL(live_duration);
-    else if (strcmp(a, "--imu-left") == 0) { NEED(); imu_left = v; }
-    else if (strcmp(a, "--imu-right") == 0) { NEED(); imu_right = v; }
-    else if (strcmp(a, "--video-to") == 0) { NEED(); video_to = v; }
-    else if (strcmp(a, "--audio-to") == 0) { NEED(); audio_to = v; }
-    else if (strcmp(a, "--imu-frame") == 0) LONG(imu_frame);
-    else if (strcmp(a, "--loss") == 0) DBL(loss);
-    else if (strcmp(a, "--dup") == 0) DBL(dup);
-    else if (strcmp(a, "--reorder") == 0) DBL(reorder);
-    else if (strcmp(a, "--wire-log") == 0) { NEED(); wire_log = v; }
-    else return cmact_help_exit("simulate", 1, "unknown option '%s'", a);
-#undef NEED
-#undef LONG
-#undef DBL
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("preset", 0, &preset),
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_STRING("export-raw", 0, &export_dir),
+      CM_OPT_LONG("seed", 0, &seed),
+      CM_OPT_LONG("threads", 0, &threads),
+      CM_OPT_LONG("sessions", 0, &sessions),
+      CM_OPT_LONG("every", 0, &every),
+      CM_OPT_LONG("schedules", 0, &schedules),
+      CM_OPT_LONG("width", 0, &width),
+      CM_OPT_LONG("height", 0, &height),
+      CM_OPT_DOUBLE("fps", 0, &fps),
+      CM_OPT_LONG("audio-rate", 0, &audio_rate),
+      CM_OPT_DOUBLE("imu-rate", 0, &imu_rate),
+      CM_OPT_DOUBLE("ntp-spread", 0, &spread),
+      CM_OPT_FLAG("live", 0, &live),
+      CM_OPT_LONG("session", 0, &session),
+      CM_OPT_DOUBLE("duration", 0, &live_duration),
+      CM_OPT_STRING("imu-left", 0, &imu_left),
+      CM_OPT_STRING("imu-right", 0, &imu_right),
+      CM_OPT_STRING("video-to", 0, &video_to),
+      CM_OPT_STRING("audio-to", 0, &audio_to),
+      CM_OPT_LONG("imu-frame", 0, &imu_frame),
+      CM_OPT_DOUBLE("loss", 0, &loss),
+      CM_OPT_DOUBLE("dup", 0, &dup),
+      CM_OPT_DOUBLE("reorder", 0, &reorder),
+      CM_OPT_STRING("wire-log", 0, &wire_log),
+      CM_OPT_END,
+  };
+  /* the ranges depend on each other and on the preset: checked below, after parsing */
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("simulate", 1, "%s", cm_error());
   if (!live && (imu_left || imu_right || video_to || audio_to || wire_log || session || live_duration > 0))
     return cmact_help_exit("simulate", 1, "--session, --duration, --imu-*, --video-to, --audio-to "
                                           "and --wire-log need --live");

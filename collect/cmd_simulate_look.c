@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "sim.h"
@@ -242,14 +243,12 @@ static int imu_traces(const char *dir, uint64_t seed, int a) {
 int cmd_simulate_look(int argc, char **argv) {
   const char *out = NULL;
   long seed = 1;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
-    else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      if (cm_parse_long(argv[++i], "--seed", &seed) < 0)
-        return cmact_help_exit("simulate-look", 1, "%s", cm_error());
-    } else
-      return cmact_help_exit("simulate-look", 1, "unknown or incomplete option '%s'", argv[i]);
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_LONG("seed", 0, &seed),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("simulate-look", 1, "%s", cm_error());
   if (!out) return cmact_help_exit("simulate-look", 1, "--out DIR is required");
   if (mkdir(out, 0777) < 0 && errno != EEXIST)
     return cm_fail(CM_EXIT_FAIL, "simulate-look", "%s: %s", out, strerror(errno));

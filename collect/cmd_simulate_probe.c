@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "sim.h"
@@ -294,16 +295,16 @@ static probe_result run_probes(probe_job *j, int m) {
 int cmd_simulate_probe(int argc, char **argv) {
   long n = 140, seed = 1, threads = 2, width = 128, height = 96;
   const char *json = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long *dst = strcmp(a, "--sessions") == 0 ? &n : strcmp(a, "--seed") == 0 ? &seed
-              : strcmp(a, "--threads") == 0 ? &threads : strcmp(a, "--width") == 0 ? &width
-              : strcmp(a, "--height") == 0 ? &height : NULL;
-    if (strcmp(a, "--json") == 0 && v) { json = v; i++; continue; }
-    if (!dst || !v) return cmact_help_exit("simulate-probe", 1, "unknown or incomplete option '%s'", a);
-    if (cm_parse_long(v, a, dst) < 0) return cmact_help_exit("simulate-probe", 1, "%s", cm_error());
-    i++;
-  }
+  const cm_opt opts[] = {
+      CM_OPT_LONG("sessions", 0, &n),
+      CM_OPT_LONG("seed", 0, &seed),
+      CM_OPT_LONG("threads", 0, &threads),
+      CM_OPT_LONG("width", 0, &width),
+      CM_OPT_LONG("height", 0, &height),
+      CM_OPT_STRING("json", 0, &json),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("simulate-probe", 1, "%s", cm_error());
   if (n < 10 || n > 767) return cmact_help_exit("simulate-probe", 1, "--sessions must be 10..767");
   if (threads < 1 || threads > 64) return cmact_help_exit("simulate-probe", 1, "--threads must be 1..64");
   if (width < 16 || height < 16 || width > 1024 || height > 1024 || width % 4 || height % 4)

@@ -19,7 +19,6 @@
  *     (tests/data/librosa/timing_librosa_1t.json). Without FILE it uses a fixed synthetic
  *     signal (tones, noise and clicks).
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <math.h>
@@ -30,6 +29,7 @@
 #include <time.h>
 
 #include "audio_features.h"
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 
@@ -99,17 +99,11 @@ static void buf_printf(buf *b, const char *fmt, ...) {
 
 static int features_audio(int argc, char **argv) {
   const char *csv = NULL;
-  static const struct option opts[] = {{"csv", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == 'c') csv = optarg;
-    else if (c == '?' && optopt) return cmact_help_exit("features", 1, "--csv needs a file name");
-    else return cmact_help_exit("features", 1, "unknown option '%s'", argv[optind - 1]);
-  }
-  if (optind != argc - 1) return cmact_help_exit("features", 1, "give exactly one audio FILE");
-  const char *path = argv[optind];
+  const cm_opt opts[] = {CM_OPT_STRING("csv", 0, &csv), CM_OPT_END};
+  int npos = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
+  if (npos < 0) return cmact_help_exit("features", 1, "%s", cm_error());
+  if (npos != 1) return cmact_help_exit("features", 1, "give exactly one audio FILE");
+  const char *path = argv[1];
   long n = 0;
   float *y = read_mono(path, &n);
   if (!y) return cm_fail_error("features");
@@ -191,21 +185,14 @@ static float *synthetic(long n) {
 
 static int features_bench(int argc, char **argv) {
   double seconds = 3.0;
-  static const struct option opts[] = {{"seconds", required_argument, NULL, 's'},
-                                       {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == 's') {
-      if (cm_parse_double(optarg, "--seconds", &seconds) < 0 || !(seconds > 0 && seconds <= 3600))
-        return cmact_help_exit("features", 1, "--seconds must be a number in (0, 3600]");
-    } else {
-      return cmact_help_exit("features", 1, "unknown option '%s'", argv[optind - 1]);
-    }
-  }
-  if (optind < argc - 1) return cmact_help_exit("features", 1, "give at most one audio FILE");
-  const char *path = optind < argc ? argv[optind] : NULL;
+  const cm_opt opts[] = {
+      CM_OPT_DOUBLE_RANGE("seconds", 0, &seconds, CM_OPT_MIN | CM_OPT_MIN_OPEN | CM_OPT_MAX, 0, 3600),
+      CM_OPT_END,
+  };
+  int npos = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
+  if (npos < 0) return cmact_help_exit("features", 1, "%s", cm_error());
+  if (npos > 1) return cmact_help_exit("features", 1, "give at most one audio FILE");
+  const char *path = npos ? argv[1] : NULL;
   long n = 0;
   float *y;
   if (path) {
@@ -264,6 +251,8 @@ static int features_bench(int argc, char **argv) {
 
 int cmd_features(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("features", 1, "give a subcommand: audio or bench");
+  if (argv[1][0] == '-')
+    return cmact_help_exit("features", 1, "unknown option '%s' (the subcommand comes first: audio or bench)", argv[1]);
   if (strcmp(argv[1], "audio") == 0) return features_audio(argc - 1, argv + 1);
   if (strcmp(argv[1], "bench") == 0) return features_bench(argc - 1, argv + 1);
   return cmact_help_exit("features", 1, "unknown subcommand '%s' (audio or bench)", argv[1]);

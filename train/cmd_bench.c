@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "nn_arch.h"
@@ -39,26 +40,15 @@ static double sgemm_peak_gflops(int n) {
 static int bench_train(int argc, char **argv) {
   const char *model = NULL, *input = NULL;
   long steps = 10, threads = 1, batch = 128;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) return cmact_help_exit("bench", 1, "option '%s' needs a value", a);
-    if (strcmp(a, "--model") == 0)
-      model = v;
-    else if (strcmp(a, "--input") == 0)
-      input = v;
-    else if (strcmp(a, "--steps") == 0) {
-      if (cm_parse_long(v, "--steps", &steps) < 0 || steps < 1)
-        return cmact_help_exit("bench", 1, "--steps '%s' must be a positive integer", v);
-    } else if (strcmp(a, "--threads") == 0) {
-      if (cm_parse_long(v, "--threads", &threads) < 0 || threads < 1 || threads > 256)
-        return cmact_help_exit("bench", 1, "--threads '%s' must be 1..256", v);
-    } else if (strcmp(a, "--batch") == 0) {
-      if (cm_parse_long(v, "--batch", &batch) < 0 || batch < 1 || batch > 65536)
-        return cmact_help_exit("bench", 1, "--batch '%s' must be 1..65536", v);
-    } else
-      return cmact_help_exit("bench", 1, "unknown option '%s'", a);
-    i++;
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("model", 0, &model),
+      CM_OPT_STRING("input", 0, &input),
+      CM_OPT_LONG_RANGE("steps", 0, &steps, CM_OPT_MIN, 1, 0),
+      CM_OPT_LONG_IN("threads", 0, &threads, 1, 256),
+      CM_OPT_LONG_IN("batch", 0, &batch, 1, 65536),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("bench", 1, "%s", cm_error());
   if (!model) return cmact_help_exit("bench", 1, "--model is required");
   openblas_set_num_threads((int)threads);
   nn_threads_set((int)threads);
@@ -122,6 +112,8 @@ static int bench_train(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("bench", 1, "which benchmark? (train)");
+  if (argv[1][0] == '-')
+    return cmact_help_exit("bench", 1, "unknown option '%s' (the benchmark comes first: train)", argv[1]);
   if (strcmp(argv[1], "train") == 0) return bench_train(argc - 1, argv + 1);
   return cmact_help_exit("bench", 1, "unknown benchmark '%s' (expected train)", argv[1]);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "exp.h"
@@ -53,19 +54,13 @@ static int run_logged(const char *what, const char *cmd) {
 int cmd_demo(int argc, char **argv) {
   const char *out = NULL;
   int threads = 2, runs = 2;
-  for (int i = 1; i < argc; i++) {
-    if (i + 1 >= argc) return cmact_help_exit("demo", 1, "option '%s' needs a value", argv[i]);
-    const char *k = argv[i], *v = argv[++i];
-    long n;
-    if (!strcmp(k, "--out")) out = v;
-    else if (!strcmp(k, "--threads") || !strcmp(k, "--runs")) {
-      if (cm_parse_long(v, k, &n) < 0 || n < 1 || n > 1024)
-        return cmact_help_exit("demo", 1, "%s '%s' must be an integer from 1 to 1024", k, v);
-      if (!strcmp(k, "--threads")) threads = (int)n;
-      else runs = (int)n;
-    } else
-      return cmact_help_exit("demo", 1, "unknown option '%s'", k);
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_INT_IN("threads", 0, &threads, 1, 1024),
+      CM_OPT_INT_IN("runs", 0, &runs, 1, 1024),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("demo", 1, "%s", cm_error());
   if (!out) return cmact_help_exit("demo", 1, "--out is required");
   if (exp_mkdir(out) < 0) return cm_fail_error("demo");
   char exe[4096], cmd[16384], data[4200], sessions[4200];

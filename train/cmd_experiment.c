@@ -6,67 +6,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "exp.h"
 
-static int int_opt(const char *k, const char *v, int lo, int *out) {
-  long n;
-  if (cm_parse_long(v, k, &n) < 0 || n < lo || n > 100000000)
-    return cmact_help_exit("experiment", 1, "%s '%s' must be an integer >= %d", k, v, lo);
-  *out = (int)n;
+/* --video-widths C1,C2,C3,C4,FC: a narrower video_c3d (the paper's 32,64,128,128,372) for CPU
+ * runs. */
+static int video_widths(const char *v, void *dest) {
+  proc_config *cfg = dest;
+  int w[5], used = 0;
+  if (sscanf(v, "%d,%d,%d,%d,%d%n", &w[0], &w[1], &w[2], &w[3], &w[4], &used) != 5 || v[used] != 0 ||
+      w[0] < 1 || w[1] < 1 || w[2] < 1 || w[3] < 1 || w[4] < 1 || w[0] > 4096 || w[1] > 4096 || w[2] > 4096 ||
+      w[3] > 4096 || w[4] > 65536)
+    return cm_set_error("--video-widths '%s': expected five positive integers C1,C2,C3,C4,FC", v);
+  memcpy(cfg->video_conv, w, sizeof cfg->video_conv);
+  cfg->video_fc = w[4];
   return 0;
 }
 
 int cmd_experiment(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("experiment", 1, "which experiment? (table3, epochs, labels, related, sync-error, fusion-sync)");
   const char *which = argv[1];
+  if (which[0] == '-')
+    return cmact_help_exit("experiment", 1, "unknown option '%s' (the experiment comes first: table3, epochs, labels, "
+                                            "related, sync-error, fusion-sync)", which);
   exp_opts o = exp_opts_default();
   o.log = stdout;
   int seed = 0;
-  for (int i = 2; i < argc; i++) {
-    const char *k = argv[i];
-    if (i + 1 >= argc) return cmact_help_exit("experiment", 1, "option '%s' needs a value", k);
-    const char *v = argv[++i];
-    int rc = 0;
-    if (!strcmp(k, "--data")) o.data = v;
-    else if (!strcmp(k, "--out")) o.out = v;
-    else if (!strcmp(k, "--input")) o.video_input = v;
-    else if (!strcmp(k, "--pair")) o.pair = v;
-    else if (!strcmp(k, "--label-counts")) o.label_counts = v;
-    else if (!strcmp(k, "--sessions")) o.sessions = v;
-    else if (!strcmp(k, "--offsets")) o.offsets = v;
-    else if (!strcmp(k, "--sync-args")) o.sync_args = v;
-    else if (!strcmp(k, "--cmact")) o.cmact = v;
-    else if (!strcmp(k, "--train-sessions")) o.train_sessions = v;
-    else if (!strcmp(k, "--aug-offsets")) o.aug_offsets = v;
-    else if (!strcmp(k, "--aug-fraction")) {
-      if (cm_parse_double(v, k, &o.aug_fraction) < 0 || !(o.aug_fraction >= 0 && o.aug_fraction <= 1))
-        return cmact_help_exit("experiment", 1, "--aug-fraction '%s' must be a number in [0, 1]", v);
-    }
-    else if (!strcmp(k, "--runs")) rc = int_opt(k, v, 1, &o.runs);
-    else if (!strcmp(k, "--threads")) rc = int_opt(k, v, 1, &o.threads);
-    else if (!strcmp(k, "--seed")) rc = int_opt(k, v, 0, &seed);
-    else if (!strcmp(k, "--teacher-epochs")) rc = int_opt(k, v, 1, &o.cfg.teacher_epochs);
-    else if (!strcmp(k, "--transfer-epochs")) rc = int_opt(k, v, 1, &o.cfg.transfer_epochs);
-    else if (!strcmp(k, "--limited-epochs")) rc = int_opt(k, v, 1, &o.cfg.limited_epochs);
-    else if (!strcmp(k, "--scratch-epochs")) rc = int_opt(k, v, 1, &o.cfg.scratch_epochs);
-    else if (!strcmp(k, "--labels")) rc = int_opt(k, v, 1, &o.cfg.limit_n);
-    else if (!strcmp(k, "--batch")) rc = int_opt(k, v, 1, &o.cfg.batch);
-    else if (!strcmp(k, "--patience")) rc = int_opt(k, v, 0, &o.cfg.patience);
-    else if (!strcmp(k, "--video-widths")) {
-      /* C1,C2,C3,C4,FC: a narrower video_c3d (the paper's 32,64,128,128,372) for CPU runs */
-      int w[5], used = 0;
-      if (sscanf(v, "%d,%d,%d,%d,%d%n", &w[0], &w[1], &w[2], &w[3], &w[4], &used) != 5 || v[used] != 0 ||
-          w[0] < 1 || w[1] < 1 || w[2] < 1 || w[3] < 1 || w[4] < 1 || w[0] > 4096 || w[1] > 4096 || w[2] > 4096 ||
-          w[3] > 4096 || w[4] > 65536)
-        return cmact_help_exit("experiment", 1, "--video-widths '%s': expected five positive integers C1,C2,C3,C4,FC", v);
-      memcpy(o.cfg.video_conv, w, sizeof o.cfg.video_conv);
-      o.cfg.video_fc = w[4];
-    }
-    else return cmact_help_exit("experiment", 1, "unknown option '%s'", k);
-    if (rc) return rc;
-  }
+  const int count_max = 100000000; /* the largest count (runs, epochs, ...) and seed taken */
+  const cm_opt opts[] = {
+      CM_OPT_STRING("data", 0, &o.data),
+      CM_OPT_STRING("out", 0, &o.out),
+      CM_OPT_STRING("input", 0, &o.video_input),
+      CM_OPT_STRING("pair", 0, &o.pair),
+      CM_OPT_STRING("label-counts", 0, &o.label_counts),
+      CM_OPT_STRING("sessions", 0, &o.sessions),
+      CM_OPT_STRING("offsets", 0, &o.offsets),
+      CM_OPT_STRING("sync-args", 0, &o.sync_args),
+      CM_OPT_STRING("cmact", 0, &o.cmact),
+      CM_OPT_STRING("train-sessions", 0, &o.train_sessions),
+      CM_OPT_STRING("aug-offsets", 0, &o.aug_offsets),
+      CM_OPT_DOUBLE_IN("aug-fraction", 0, &o.aug_fraction, 0, 1),
+      CM_OPT_INT_IN("runs", 0, &o.runs, 1, count_max),
+      CM_OPT_INT_IN("threads", 0, &o.threads, 1, count_max),
+      CM_OPT_INT_IN("seed", 0, &seed, 0, count_max),
+      CM_OPT_INT_IN("teacher-epochs", 0, &o.cfg.teacher_epochs, 1, count_max),
+      CM_OPT_INT_IN("transfer-epochs", 0, &o.cfg.transfer_epochs, 1, count_max),
+      CM_OPT_INT_IN("limited-epochs", 0, &o.cfg.limited_epochs, 1, count_max),
+      CM_OPT_INT_IN("scratch-epochs", 0, &o.cfg.scratch_epochs, 1, count_max),
+      CM_OPT_INT_IN("labels", 0, &o.cfg.limit_n, 1, count_max),
+      CM_OPT_INT_IN("batch", 0, &o.cfg.batch, 1, count_max),
+      CM_OPT_INT_IN("patience", 0, &o.cfg.patience, 0, count_max),
+      CM_OPT_CALLBACK("video-widths", 0, video_widths, &o.cfg),
+      CM_OPT_END,
+  };
+  /* argv[1] is the experiment; its options follow */
+  if (cm_opts_parse(opts, argc - 1, argv + 1, 0) < 0) return cmact_help_exit("experiment", 1, "%s", cm_error());
   o.seed = (uint64_t)seed;
   if (!o.data) return cmact_help_exit("experiment", 1, "--data is required");
   if (!o.out) return cmact_help_exit("experiment", 1, "--out is required");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cm_dataset.h"
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "nn_arch.h"
@@ -22,10 +23,8 @@
 #include "proc.h"
 #include "proc_fusion.h"
 
-static int need_value(int i, int argc, const char *opt) {
-  if (i + 1 >= argc) return cmact_help_exit("train", 1, "option '%s' needs a value", opt);
-  return 0;
-}
+/* The largest count (epochs, batch, ...) and seed the command line takes. */
+#define COUNT_MAX 100000000
 
 /* Build `arch` for the dataset at `data` (its classes and window shape; video at `input`). */
 static nn_model *model_for_dataset(const char *arch, const char *data, const char *input,
@@ -57,45 +56,30 @@ static int train_fit(int argc, char **argv) {
   nn_fit_opts o = {.split = "pretrain", .epochs = 0, .batch = 128, .lr = 1e-3f, .seed = 1,
                    .val_fraction = 0.1, .checkpoint_every = 1, .threads = 1};
   int overwrite = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    long v;
-    double dv;
-    if (strcmp(a, "--resume") == 0) {
-      o.resume = 1;
-      continue;
-    }
-    if (strcmp(a, "--overwrite") == 0) {
-      overwrite = 1;
-      continue;
-    }
-    if (need_value(i, argc, a)) return CM_EXIT_USAGE;
-    const char *s = argv[++i];
-    if (strcmp(a, "--model") == 0) arch = s;
-    else if (strcmp(a, "--data") == 0) o.data = s;
-    else if (strcmp(a, "--split") == 0) o.split = s;
-    else if (strcmp(a, "--out") == 0) out = s;
-    else if (strcmp(a, "--input") == 0) input = s;
-    else if (strcmp(a, "--checkpoint") == 0) o.checkpoint = s;
-    else if (strcmp(a, "--epochs") == 0 || strcmp(a, "--batch") == 0 || strcmp(a, "--patience") == 0 ||
-             strcmp(a, "--checkpoint-every") == 0 || strcmp(a, "--threads") == 0 ||
-             strcmp(a, "--seed") == 0) {
-      if (cm_parse_long(s, a, &v) < 0 || v < 0 || v > 100000000)
-        return cmact_help_exit("train", 1, "%s '%s' must be a non-negative integer", a, s);
-      if (strcmp(a, "--epochs") == 0) o.epochs = (int)v;
-      else if (strcmp(a, "--batch") == 0) o.batch = (int)v;
-      else if (strcmp(a, "--patience") == 0) o.patience = (int)v;
-      else if (strcmp(a, "--checkpoint-every") == 0) o.checkpoint_every = (int)v;
-      else if (strcmp(a, "--threads") == 0) o.threads = (int)v;
-      else o.seed = (uint64_t)v;
-    } else if (strcmp(a, "--lr") == 0 || strcmp(a, "--val-fraction") == 0) {
-      if (cm_parse_double(s, a, &dv) < 0 || !(dv >= 0) || (strcmp(a, "--lr") == 0 ? dv <= 0 : dv >= 1))
-        return cmact_help_exit("train", 1, "%s '%s' is out of range", a, s);
-      if (strcmp(a, "--lr") == 0) o.lr = (float)dv;
-      else o.val_fraction = dv;
-    } else
-      return cmact_help_exit("train", 1, "unknown option '%s'", a);
-  }
+  long seed = 1;
+  double lr = 1e-3;
+  const cm_opt opts[] = {
+      CM_OPT_FLAG("resume", 0, &o.resume),
+      CM_OPT_FLAG("overwrite", 0, &overwrite),
+      CM_OPT_STRING("model", 0, &arch),
+      CM_OPT_STRING("data", 0, &o.data),
+      CM_OPT_STRING("split", 0, &o.split),
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_STRING("input", 0, &input),
+      CM_OPT_STRING("checkpoint", 0, &o.checkpoint),
+      CM_OPT_INT_IN("epochs", 0, &o.epochs, 0, COUNT_MAX),
+      CM_OPT_INT_IN("batch", 0, &o.batch, 0, COUNT_MAX),
+      CM_OPT_INT_IN("patience", 0, &o.patience, 0, COUNT_MAX),
+      CM_OPT_INT_IN("checkpoint-every", 0, &o.checkpoint_every, 0, COUNT_MAX),
+      CM_OPT_INT_IN("threads", 0, &o.threads, 0, COUNT_MAX),
+      CM_OPT_LONG_IN("seed", 0, &seed, 0, COUNT_MAX),
+      CM_OPT_DOUBLE_RANGE("lr", 0, &lr, CM_OPT_MIN | CM_OPT_MIN_OPEN, 0, 0),
+      CM_OPT_DOUBLE_RANGE("val-fraction", 0, &o.val_fraction, CM_OPT_MIN | CM_OPT_MAX | CM_OPT_MAX_OPEN, 0, 1),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("train", 1, "%s", cm_error());
+  o.seed = (uint64_t)seed;
+  o.lr = (float)lr;
   if (!arch) return cmact_help_exit("train", 1, "--model is required");
   if (!o.data) return cmact_help_exit("train", 1, "--data is required");
   if (!out) return cmact_help_exit("train", 1, "--out is required");
@@ -142,13 +126,13 @@ static int train_fit(int argc, char **argv) {
 
 static int train_show(int argc, char **argv) {
   const char *arch = NULL, *input = NULL, *file = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (need_value(i, argc, argv[i])) return CM_EXIT_USAGE;
-    if (strcmp(argv[i], "--model") == 0) arch = argv[++i];
-    else if (strcmp(argv[i], "--input") == 0) input = argv[++i];
-    else if (strcmp(argv[i], "--file") == 0) file = argv[++i];
-    else return cmact_help_exit("train", 1, "unknown option '%s'", argv[i]);
-  }
+  const cm_opt opts[] = {
+      CM_OPT_STRING("model", 0, &arch),
+      CM_OPT_STRING("input", 0, &input),
+      CM_OPT_STRING("file", 0, &file),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("train", 1, "%s", cm_error());
   nn_model *m;
   if (file) {
     char a[64];
@@ -182,6 +166,8 @@ static int train_show(int argc, char **argv) {
 
 int cmd_train(int argc, char **argv) {
   if (argc < 2) return cmact_help_exit("train", 1, "which action? (fit, show, fusion, teacher, transfer, pure, limited, scratch)");
+  if (argv[1][0] == '-')
+    return cmact_help_exit("train", 1, "unknown option '%s' (the action comes first: fit, show, fusion, teacher, transfer, pure, limited or scratch)", argv[1]);
   if (strcmp(argv[1], "fit") == 0) return train_fit(argc - 1, argv + 1);
   if (strcmp(argv[1], "show") == 0) return train_show(argc - 1, argv + 1);
   if (strcmp(argv[1], "fusion") == 0) return proc_cmd_train_fusion(argc - 1, argv + 1); /* cmd_train_fusion.c */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "proc_fusion.h"
@@ -42,34 +43,25 @@ int proc_cmd_train_fusion(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *splits = "pretrain,limited";
   proc_fit_opts o = {.epochs = 100, .batch = 128, .lr = 1e-3f, .seed = 1, .val_fraction = 0.1};
   int overwrite = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *k = argv[i];
-    if (strcmp(k, "--overwrite") == 0) {
-      overwrite = 1;
-      continue;
-    }
-    if (i + 1 >= argc) return cmact_help_exit("train", 1, "option '%s' needs a value", k);
-    const char *v = argv[++i];
-    long n;
-    double dv;
-    if (!strcmp(k, "--data")) data = v;
-    else if (!strcmp(k, "--out")) out = v;
-    else if (!strcmp(k, "--splits")) splits = v;
-    else if (!strcmp(k, "--epochs") || !strcmp(k, "--batch") || !strcmp(k, "--seed") || !strcmp(k, "--patience")) {
-      if (cm_parse_long(v, k, &n) < 0 || n < 0 || n > 100000000)
-        return cmact_help_exit("train", 1, "%s '%s' must be a non-negative integer", k, v);
-      if (!strcmp(k, "--epochs")) o.epochs = (int)n;
-      else if (!strcmp(k, "--batch")) o.batch = (int)n;
-      else if (!strcmp(k, "--seed")) o.seed = (uint64_t)n;
-      else o.patience = (int)n;
-    } else if (!strcmp(k, "--lr") || !strcmp(k, "--val-fraction")) {
-      if (cm_parse_double(v, k, &dv) < 0 || !(dv >= 0) || (!strcmp(k, "--lr") ? dv <= 0 : dv >= 1))
-        return cmact_help_exit("train", 1, "%s '%s' is out of range", k, v);
-      if (!strcmp(k, "--lr")) o.lr = (float)dv;
-      else o.val_fraction = dv;
-    } else
-      return cmact_help_exit("train", 1, "unknown option '%s'", k);
-  }
+  long seed = 1;
+  double lr = o.lr;
+  const int count_max = 100000000; /* the largest count (epochs, batch, ...) and seed taken */
+  const cm_opt opts[] = {
+      CM_OPT_FLAG("overwrite", 0, &overwrite),
+      CM_OPT_STRING("data", 0, &data),
+      CM_OPT_STRING("out", 0, &out),
+      CM_OPT_STRING("splits", 0, &splits),
+      CM_OPT_INT_IN("epochs", 0, &o.epochs, 0, count_max),
+      CM_OPT_INT_IN("batch", 0, &o.batch, 0, count_max),
+      CM_OPT_LONG_IN("seed", 0, &seed, 0, count_max),
+      CM_OPT_INT_IN("patience", 0, &o.patience, 0, count_max),
+      CM_OPT_DOUBLE_RANGE("lr", 0, &lr, CM_OPT_MIN | CM_OPT_MIN_OPEN, 0, 0),
+      CM_OPT_DOUBLE_RANGE("val-fraction", 0, &o.val_fraction, CM_OPT_MIN | CM_OPT_MAX | CM_OPT_MAX_OPEN, 0, 1),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("train", 1, "%s", cm_error());
+  o.seed = (uint64_t)seed;
+  o.lr = (float)lr;
   if (!data) return cmact_help_exit("train", 1, "--data is required");
   if (!out) return cmact_help_exit("train", 1, "--out is required");
   if (o.epochs < 1) return cmact_help_exit("train", 1, "--epochs must be at least 1");

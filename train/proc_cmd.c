@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 #include "nn_io.h"
@@ -39,41 +40,30 @@ static const char *test_accuracy(char *buf, size_t cap, nn_model *m, const proc_
 static int parse(int argc, char **argv, args *a) {
   memset(a, 0, sizeof *a);
   a->cfg = proc_config_study();
-  a->seed = 1;
   a->labels = -1;
-  for (int i = 1; i < argc; i++) {
-    const char *k = argv[i];
-    if (strcmp(k, "--overwrite") == 0) {
-      a->overwrite = 1;
-      continue;
-    }
-    if (i + 1 >= argc) return cmact_help_exit("train", 1, "option '%s' needs a value", k);
-    const char *v = argv[++i];
-    long n;
-    double d;
-    if (strcmp(k, "--data") == 0) a->data = v;
-    else if (strcmp(k, "--out") == 0) a->out = v;
-    else if (strcmp(k, "--teacher") == 0) a->teacher = v;
-    else if (strcmp(k, "--student") == 0) a->student = v;
-    else if (strcmp(k, "--modality") == 0) a->modality = v;
-    else if (strcmp(k, "--input") == 0) a->input = v;
-    else if (!strcmp(k, "--epochs") || !strcmp(k, "--seed") || !strcmp(k, "--labels") ||
-             !strcmp(k, "--batch") || !strcmp(k, "--patience")) {
-      if (cm_parse_long(v, k, &n) < 0 || n < 0 || n > 100000000)
-        return cmact_help_exit("train", 1, "%s '%s' must be a non-negative integer", k, v);
-      if (!strcmp(k, "--epochs")) a->epochs = (int)n;
-      else if (!strcmp(k, "--seed")) a->seed = (uint64_t)n;
-      else if (!strcmp(k, "--labels")) a->labels = (int)n;
-      else if (!strcmp(k, "--batch")) a->cfg.batch = (int)n;
-      else a->cfg.patience = (int)n;
-    } else if (!strcmp(k, "--lr") || !strcmp(k, "--val-fraction")) {
-      if (cm_parse_double(v, k, &d) < 0 || !(d >= 0) || (!strcmp(k, "--lr") ? d <= 0 : d >= 1))
-        return cmact_help_exit("train", 1, "%s '%s' is out of range", k, v);
-      if (!strcmp(k, "--lr")) a->cfg.lr = (float)d;
-      else a->cfg.val_fraction = d;
-    } else
-      return cmact_help_exit("train", 1, "unknown option '%s'", k);
-  }
+  long seed = 1;
+  double lr = a->cfg.lr;
+  const int count_max = 100000000; /* the largest count (epochs, batch, ...) and seed taken */
+  const cm_opt opts[] = {
+      CM_OPT_FLAG("overwrite", 0, &a->overwrite),
+      CM_OPT_STRING("data", 0, &a->data),
+      CM_OPT_STRING("out", 0, &a->out),
+      CM_OPT_STRING("teacher", 0, &a->teacher),
+      CM_OPT_STRING("student", 0, &a->student),
+      CM_OPT_STRING("modality", 0, &a->modality),
+      CM_OPT_STRING("input", 0, &a->input),
+      CM_OPT_INT_IN("epochs", 0, &a->epochs, 0, count_max),
+      CM_OPT_LONG_IN("seed", 0, &seed, 0, count_max),
+      CM_OPT_INT_IN("labels", 0, &a->labels, 0, count_max),
+      CM_OPT_INT_IN("batch", 0, &a->cfg.batch, 0, count_max),
+      CM_OPT_INT_IN("patience", 0, &a->cfg.patience, 0, count_max),
+      CM_OPT_DOUBLE_RANGE("lr", 0, &lr, CM_OPT_MIN | CM_OPT_MIN_OPEN, 0, 0),
+      CM_OPT_DOUBLE_RANGE("val-fraction", 0, &a->cfg.val_fraction, CM_OPT_MIN | CM_OPT_MAX | CM_OPT_MAX_OPEN, 0, 1),
+      CM_OPT_END,
+  };
+  if (cm_opts_parse(opts, argc, argv, 0) < 0) return cmact_help_exit("train", 1, "%s", cm_error());
+  a->seed = (uint64_t)seed;
+  a->cfg.lr = (float)lr;
   if (!a->data) return cmact_help_exit("train", 1, "--data is required");
   if (a->cfg.batch < 1) return cmact_help_exit("train", 1, "--batch must be at least 1");
   if (a->labels == 0) return cmact_help_exit("train", 1, "--labels must be at least 1");
