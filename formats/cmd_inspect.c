@@ -11,6 +11,7 @@
 #include "cm_h5probe.h"
 #include "cm_model.h"
 #include "cm_session.h"
+#include "cm_opts.h"
 #include "cm_util.h"
 #include "cmds.h"
 
@@ -180,6 +181,11 @@ static int inspect_model(const char *path) {
 }
 
 int cmd_inspect(int argc, char **argv) {
+  /* no options, but an option-looking word is a mistyped option, not a file name */
+  const cm_opt opts[] = {CM_OPT_END};
+  argc = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
+  if (argc < 0) return cmact_help_exit("inspect", 1, "%s", cm_error());
+  argc++; /* argv[1..argc-1] are the files */
   if (argc < 2) return cmact_help_exit("inspect", 1, "give at least one FILE");
   int bad = 0;
   for (int i = 1; i < argc; i++) {
