@@ -13,13 +13,14 @@ bin=$(find build-fuzz/tests -type f -name "$target" -perm -u+x | head -n 1)
 # the seed corpus named by the target's cmact_fuzz(... CORPUS ...) line (fuzz_formats_read's is
 # corpus/formats: guessing from the target's name found none, and libFuzzer then started from one
 # empty input and never got past HDF5's signature check)
-seeds=$(grep -h -A3 "cmact_fuzz($target " tests/fuzz/*.cmake | grep -o 'corpus/[A-Za-z0-9_]*' | head -n 1)
+seeds=$(grep -h -A3 "cmact_fuzz($target " tests/*/*.cmake | grep -o 'corpus/[A-Za-z0-9_]*' | head -n 1 || true)
 seeds=${seeds:+tests/fuzz/$seeds}
-[ -n "$seeds" ] && [ -d "$seeds" ] || { echo "fuzz.sh: no seed corpus found for '$target'" >&2; exit 2; }
+if [ -n "$seeds" ] && [ ! -d "$seeds" ]; then echo "fuzz.sh: seed corpus $seeds is missing" >&2; exit 2; fi
+[ -n "$seeds" ] || echo "fuzz.sh: $target has no seed corpus; starting from nothing" >&2
 # seeds for long campaigns only: each one changes the path of CTest's short seeded smoke run
-extra=tests/fuzz/corpus-extra/${seeds#tests/fuzz/corpus/}
-[ -d "$extra" ] || extra=
+extra=
+[ -n "$seeds" ] && [ -d "tests/fuzz/corpus-extra/${seeds#tests/fuzz/corpus/}" ] && extra=tests/fuzz/corpus-extra/${seeds#tests/fuzz/corpus/}
 mkdir -p "build-fuzz/findings/$target" "build-fuzz/corpus/$target"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 \
   "$bin" -max_total_time=$((minutes * 60)) -timeout=60 -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \
-  -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" "$seeds" ${extra:+"$extra"}
+  -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" ${seeds:+"$seeds"} ${extra:+"$extra"}
