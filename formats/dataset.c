@@ -358,7 +358,7 @@ int cm_dataset_get_stats(cm_dataset *d, const char *name, float *v, size_t n) {
   if (!h5u_exists(d->file, path)) return cm_set_error("%s: no %s", d->path, path);
   hid_t ds = H5Dopen2(d->file, path, H5P_DEFAULT);
   int r = ds >= 0 && h5u_nrows(ds) == (int64_t)n &&
-          H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+          h5u_dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
   if (ds >= 0) H5Dclose(ds);
   return r ? 0 : cm_set_error("%s: %s missing or of the wrong size", d->path, path);
 }

@@ -58,6 +58,8 @@ int cm_h5_children(cm_h5file *f, const char *path, char (*names)[64], int max) {
 }
 
 static cm_h5_typeclass classify(hid_t t) {
+  /* a damaged datatype is of no class the schemas know, so validate reports it as the wrong type */
+  if (!h5u_type_sane(t)) return CM_H5T_OTHER;
   switch (H5Tget_class(t)) {
   case H5T_INTEGER: return H5Tget_sign(t) == H5T_SGN_NONE ? CM_H5T_UINT : CM_H5T_INT;
   case H5T_FLOAT: return CM_H5T_FLOAT;
@@ -126,7 +128,7 @@ int cm_h5_attr(cm_h5file *f, const char *path, const char *name, cm_h5_ainfo *ou
     } else if ((out->cls == CM_H5T_INT || out->cls == CM_H5T_UINT || out->cls == CM_H5T_FLOAT) &&
                out->npoints >= 1 && out->npoints < 1000000) {
       double *v = cm_xmalloc((size_t)out->npoints * sizeof(double));
-      if (H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
+      if (h5u_aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
         out->num = v[0];
         for (int64_t i = 0; i < out->npoints && i < 8; i++) out->nums[i] = v[i];
       }

@@ -127,7 +127,7 @@ int h5u_get_attr_str(hid_t obj, const char *name, char *buf, size_t len) {
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, H5T_VARIABLE);
       H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8 */
-      if (H5Aread(a, mt, &p) >= 0 && p) {
+      if (h5u_aread(a, mt, &p) >= 0 && p) {
         snprintf(buf, len, "%s", p);
         H5free_memory(p);
         r = 0;
@@ -139,7 +139,7 @@ int h5u_get_attr_str(hid_t obj, const char *name, char *buf, size_t len) {
       hid_t mt = h5u_str_type(sz + 1);
       H5Tset_strpad(mt, H5T_STR_NULLTERM);
       hid_t mt2 = H5Tcopy(ft);
-      if (H5Aread(a, mt2, tmp) >= 0) {
+      if (h5u_aread(a, mt2, tmp) >= 0) {
         tmp[sz] = 0;
         snprintf(buf, len, "%s", tmp);
         r = 0;
@@ -163,7 +163,7 @@ static int get_attr_scalar(hid_t obj, const char *name, hid_t mtype, H5T_class_t
   H5T_class_t c = H5Tget_class(ft);
   int ok = (c == H5T_INTEGER || c == H5T_FLOAT) && H5Sget_simple_extent_npoints(sp) == 1;
   (void)want;
-  int r = ok && H5Aread(a, mtype, v) >= 0 ? 0 : -1;
+  int r = ok && h5u_aread(a, mtype, v) >= 0 ? 0 : -1;
   H5Sclose(sp);
   H5Tclose(ft);
   H5Aclose(a);
@@ -186,7 +186,7 @@ int h5u_get_attr_i32_array(hid_t obj, const char *name, int *v, int max, int *n)
   hssize_t np = H5Sget_simple_extent_npoints(sp);
   int r = -1;
   if (H5Tget_class(ft) == H5T_INTEGER && np >= 0 && np <= max) {
-    if (np == 0 || H5Aread(a, H5T_NATIVE_INT, v) >= 0) {
+    if (np == 0 || h5u_aread(a, H5T_NATIVE_INT, v) >= 0) {
       *n = (int)np;
       r = 0;
     }
@@ -355,7 +355,7 @@ int h5u_read_rows(hid_t dset, hid_t mtype, int64_t first, int64_t n, void *out) 
   for (int i = 1; i < rank; i++) count[i] = dims[i];
   H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
   hid_t ms = H5Screate_simple(rank, count, NULL);
-  herr_t r = H5Dread(dset, mtype, ms, fs, H5P_DEFAULT, out);
+  herr_t r = h5u_dread(dset, mtype, ms, fs, H5P_DEFAULT, out);
   H5Sclose(ms);
   H5Sclose(fs);
   return r < 0 ? cm_set_error("cannot read rows (type mismatch or corrupted data)") : 0;
@@ -466,4 +466,62 @@ void h5u_partial_abort(h5u_partial *p) {
   if (p->file >= 0) H5Fclose(p->file);
   p->file = -1;
   unlink(p->partial);
+}
+
+int h5u_type_sane(hid_t t) {
+  if (t < 0) return 0;
+  H5T_class_t c = H5Tget_class(t);
+  size_t size = H5Tget_size(t);
+  if (size == 0) return 0;
+  switch (c) {
+    case H5T_INTEGER:
+    case H5T_FLOAT: {
+      if (size > 16) return 0;
+      size_t prec = H5Tget_precision(t);
+      int off = H5Tget_offset(t);
+      if (prec == 0 || off < 0 || prec + (size_t)off > 8 * size) return 0;
+      if (c == H5T_FLOAT) {
+        size_t spos, epos, esize, mpos, msize;
+        if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0) return 0;
+        if (esize == 0 || msize == 0 || esize > 32 || spos >= 8 * size || epos + esize > 8 * size ||
+            mpos + msize > 8 * size)
+          return 0;
+      }
+      return 1;
+    }
+    case H5T_COMPOUND: {
+      int n = H5Tget_nmembers(t);
+      if (n < 0 || n > 1024) return 0;
+      for (int i = 0; i < n; i++) {
+        hid_t m = H5Tget_member_type(t, (unsigned)i);
+        size_t moff = H5Tget_member_offset(t, (unsigned)i);
+        int ok = m >= 0 && h5u_type_sane(m) && moff + H5Tget_size(m) <= size;
+        if (m >= 0) H5Tclose(m);
+        if (!ok) return 0;
+      }
+      return 1;
+    }
+    case H5T_ARRAY: {
+      hid_t b = H5Tget_super(t);
+      int ok = b >= 0 && h5u_type_sane(b);
+      if (b >= 0) H5Tclose(b);
+      return ok;
+    }
+    default:
+      return 1; /* strings (a size is all they need), opaque, references: no bit conversion */
+  }
+}
+
+herr_t h5u_aread(hid_t attr, hid_t mtype, void *buf) {
+  hid_t ft = H5Aget_type(attr);
+  int ok = h5u_type_sane(ft);
+  if (ft >= 0) H5Tclose(ft);
+  return ok ? H5Aread(attr, mtype, buf) : -1;
+}
+
+herr_t h5u_dread(hid_t dset, hid_t mtype, hid_t mspace, hid_t fspace, hid_t plist, void *buf) {
+  hid_t ft = H5Dget_type(dset);
+  int ok = h5u_type_sane(ft);
+  if (ft >= 0) H5Tclose(ft);
+  return ok ? H5Dread(dset, mtype, mspace, fspace, plist, buf) : -1;
 }

@@ -72,6 +72,17 @@ void h5table_close(h5table *t);
 
 /* Read rows [first, first+n) of a dataset with rows as first dimension into out (mtype). */
 int h5u_read_rows(hid_t dset, hid_t mtype, int64_t first, int64_t n, void *out);
+
+/* Whether a file datatype is intact enough for HDF5 to convert from it: HDF5 1.10 converts
+ * numbers bit by bit as the file's datatype describes them (precision, offset, float fields),
+ * and a damaged description (precision 0, an offset past the value's end) makes it read
+ * outside its buffers: SIGBUS in H5T__bit_copy on a fuzzed file (session 4). Strings need a
+ * size; compounds and arrays are checked member by member. */
+int h5u_type_sane(hid_t type);
+/* H5Aread and H5Dread, refusing (-1) a value whose file datatype is not sane. Every read in
+ * formats/ goes through these. */
+herr_t h5u_aread(hid_t attr, hid_t mtype, void *buf);
+herr_t h5u_dread(hid_t dset, hid_t mtype, hid_t mspace, hid_t fspace, hid_t plist, void *buf);
 /* Current number of rows (first dimension) of a dataset; -1 on error. */
 int64_t h5u_nrows(hid_t dset);
 

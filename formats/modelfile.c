@@ -198,7 +198,7 @@ int cm_modelfile_get_tensor(cm_modelfile *m, const char *name, float *out, size_
   int r = -1;
   if (np != (hssize_t)n_expected)
     cm_set_error("%s: tensor %s has %lld values, expected %zu", m->path, name, (long long)np, n_expected);
-  else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+  else if (h5u_dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
     cm_set_error("%s: cannot read tensor %s", m->path, name);
   else
     r = 0;
@@ -223,7 +223,7 @@ int cm_modelfile_get_history(cm_modelfile *m, char *columns_csv, size_t len, dou
   H5Sclose(sp);
   if (ok) {
     *rows = cm_xmalloc((dims[0] * dims[1] + 1) * sizeof(double));
-    ok = dims[0] == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) >= 0;
+    ok = dims[0] == 0 || h5u_dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) >= 0;
     h5u_get_attr_str(d, "columns", columns_csv, len);
   }
   H5Dclose(d);

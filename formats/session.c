@@ -518,7 +518,7 @@ static int load_committed(cm_session *s) {
   char list[CM_MAX_TABLES * 96];
   int64_t counts[CM_MAX_TABLES];
   int ok = h5u_get_attr_str(d, "tables", list, sizeof list) == 0 && h5u_nrows(d) == CM_MAX_TABLES &&
-           H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) >= 0;
+           h5u_dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) >= 0;
   H5Dclose(d);
   if (!ok) return err(s, "/committed is damaged");
   s->n_tables = 0;
@@ -733,7 +733,7 @@ int cm_session_read_extradata(cm_session *s, int stream, uint8_t **data, size_t 
   int64_t n = h5u_nrows(d);
   if (n > 0 && n < (1 << 24)) {
     *data = cm_xmalloc((size_t)n);
-    if (H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, *data) < 0) {
+    if (h5u_dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, *data) < 0) {
       free(*data);
       *data = NULL;
       H5Dclose(d);
@@ -788,7 +788,7 @@ static int get_truth_array(cm_session *s, const char *name, hid_t mt, size_t esz
   if (d < 0) return err(s, "cannot open %s", path);
   int64_t k = h5u_nrows(d);
   *v = cm_xmalloc((size_t)(k > 0 ? k : 1) * esz);
-  int r = k >= 0 && (k == 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *v) >= 0);
+  int r = k >= 0 && (k == 0 || h5u_dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *v) >= 0);
   H5Dclose(d);
   if (!r) {
     free(*v);
@@ -855,7 +855,7 @@ int cm_session_rewrite_labels(const char *path, const cm_label_row *rows, size_t
       char list[CM_MAX_TABLES * 96];
       int64_t counts[CM_MAX_TABLES];
       if (h5u_get_attr_str(c, "tables", list, sizeof list) == 0 &&
-          H5Dread(c, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) >= 0) {
+          h5u_dread(c, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) >= 0) {
         int idx = 0;
         char *save = NULL;
         for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), idx++)

@@ -19,7 +19,7 @@ static herr_t copy_attr(hid_t src, const char *name, const H5A_info_t *info, voi
   size_t n = (size_t)H5Sget_simple_extent_npoints(sp) * H5Tget_size(t);
   void *buf = cm_xmalloc(n ? n : 1);
   herr_t r = -1;
-  if (H5Aread(a, t, buf) >= 0) {
+  if (h5u_aread(a, t, buf) >= 0) {
     hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     if (b >= 0) {
       r = H5Awrite(b, t, buf) < 0 ? -1 : 0;
@@ -57,7 +57,7 @@ int cm_session_repair(const char *path, int keep_backup, cm_repair_report *rep) 
   char list[64 * 96];
   int64_t counts[64];
   if (cd < 0 || h5u_get_attr_str(cd, "tables", list, sizeof list) < 0 || h5u_nrows(cd) != 64 ||
-      H5Dread(cd, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) < 0) {
+      h5u_dread(cd, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) < 0) {
     if (cd >= 0) H5Dclose(cd);
     H5Fclose(src);
     return cm_set_error("%s: no readable /committed table: the recording was cut off before its "

@@ -46,6 +46,22 @@ static void test_huge_metadata_block_fails_fast(void **state) {
   if (s > 10) fail_msg("took %.1f s to reject a 4 KB file", s);
 }
 
+/* A fuzz finding of session 4: an integer attribute whose datatype says precision 0, offset 64.
+ * HDF5 1.10 converted it bit by bit from outside its buffer: `cmact validate` died with SIGBUS.
+ * Every read in formats/ now checks the file datatype first (h5u_type_sane). */
+static void test_damaged_datatype_is_reported(void **state) {
+  int rc = tu_run(out, sizeof out, "timeout 60 $CMACT validate '%s/tests/data/formats/damaged-datatype.h5'", CMACT_SRC);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "damaged-datatype.h5: /: attribute 'audio_dim' should be"));
+  rc = tu_run(out, sizeof out, "timeout 60 $CMACT inspect '%s/tests/data/formats/damaged-datatype.h5'", CMACT_SRC);
+  assert_int_equal(rc, 1);
+  rc = tu_run(out, sizeof out, "d=$(mktemp -d) && timeout 60 $CMACT train fit --model imu_cnn "
+              "--data '%s/tests/data/formats/damaged-datatype.h5' --out \"$d/m.h5\" --epochs 1; rc=$?; rm -rf \"$d\"; exit $rc",
+              CMACT_SRC);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "damaged-datatype.h5: missing shape or class attributes"));
+}
+
 /* Another fuzz finding of session 4: an attribute message whose length runs past its object
  * header. HDF5 1.10.8's attribute decoder reads 8 bytes beyond its buffer (the bug class of
  * CVE-2025-2310, HDFGroup/hdf5#5871, fixed upstream after 1.10); cmact cannot prevent that read.
@@ -68,6 +84,7 @@ int main(void) {
       cmocka_unit_test(test_corrupted_swmr_file_fails_fast),
       cmocka_unit_test(test_huge_metadata_block_fails_fast),
       cmocka_unit_test(test_hdf5_attribute_overread_file),
+      cmocka_unit_test(test_damaged_datatype_is_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
