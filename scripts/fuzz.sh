@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Run one libFuzzer target for a number of minutes: bash scripts/fuzz.sh TARGET [MINUTES]
+# Run one libFuzzer target for a number of minutes: bash scripts/fuzz.sh TARGET [MINUTES [LIBFUZZER_ARGS...]]
+# (e.g. -fork=1 -ignore_crashes=1 to go on past a known finding and collect the others)
 # Findings (crash-*, leak-*, oom-*) are written to build-fuzz/findings/TARGET/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET [MINUTES]}
 minutes=${2:-10}
+shift $(( $# < 2 ? $# : 2 ))
 bash scripts/install-deps.sh --fuzz
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMACT_TESTS=ON -DCMACT_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "$target"
@@ -23,4 +25,4 @@ extra=
 mkdir -p "build-fuzz/findings/$target" "build-fuzz/corpus/$target"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 \
   "$bin" -max_total_time=$((minutes * 60)) -timeout=60 -rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0 \
-  -artifact_prefix="build-fuzz/findings/$target/" "build-fuzz/corpus/$target" ${seeds:+"$seeds"} ${extra:+"$extra"}
+  -artifact_prefix="build-fuzz/findings/$target/" "$@" "build-fuzz/corpus/$target" ${seeds:+"$seeds"} ${extra:+"$extra"}
