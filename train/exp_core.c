@@ -159,6 +159,19 @@ void exp_remove_empty_created(void) {
   }
 }
 
+const double exp_sandha_offset_s[EXP_SANDHA_N] = {0, 0.5, 2}, exp_sandha_acc[EXP_SANDHA_N] = {96.1, 91.6, 82.8},
+             exp_sandha_acc_shifted[EXP_SANDHA_N] = {97.2, 95.9, 86.7};
+
+const char *exp_sandha_text(char *buf, size_t n) {
+  size_t k = (size_t)snprintf(buf, n, "Sandha et al. (IoTDI 2020), audio+IMU fusion on CMActivity:");
+  for (int i = 0; i < EXP_SANDHA_N && k < n; i++)
+    k += (size_t)snprintf(buf + k, n - k, "%s %.1f%% at %g s", i ? "," : "", exp_sandha_acc[i], exp_sandha_offset_s[i]);
+  for (int i = 0; i < EXP_SANDHA_N && k < n; i++)
+    k += (size_t)snprintf(buf + k, n - k, "%s%.1f", i ? " / " : " (", exp_sandha_acc_shifted[i]);
+  if (k < n) snprintf(buf + k, n - k, "%% trained with shifts up to 1 s)");
+  return buf;
+}
+
 const char *exp_path(const exp_opts *o, const char *name, char *buf, size_t n) {
   snprintf(buf, n, "%s/%s", o->out, name);
   return buf;

@@ -293,17 +293,17 @@ int exp_sync_error(const exp_opts *o) {
       cJSON_AddItemToObject(j, "limited", exp_json_array(li, R));
       cJSON_AddItemToArray(rows, j);
     }
+    char sandha[256];
     sb_printf(&md, "\nTransfer windows: %zu sessions with activity changes from %s (%zu more left out: they are in "
                    "the test or personalisation splits of the dataset), windowed per offset by `cmact sync "
                    "--inject-offset %s=S`; teacher, LimitTrainSet and test from the aligned dataset. \"Student data "
                    "mostly from another activity\": windows whose student samples (recorded S s off) lie less than "
                    "half in the label's activity, by the sessions' labels. Measured alignment uncertainty of the "
                    "dataset's test windows: median %.3f s, 95th percentile %.3f s (shaded: ± the median). Scratch "
-                   "(student alone, aligned, %d runs): %s%%. Sandha et al. (IoTDI 2020), audio+IMU fusion on "
-                   "CMActivity: 96.1%% at 0 s, 91.6%% at 0.5 s, 82.8%% at 2 s (97.2 / 95.9 / 86.7%% trained "
-                   "with shifts up to 1 s); cmact rebuilds that model in `cmact experiment fusion-sync`. %s\n",
+                   "(student alone, aligned, %d runs): %s%%. %s; cmact rebuilds that model in `cmact experiment "
+                   "fusion-sync`. %s\n",
               c.n_used, o->sessions, c.n_multi_excluded, proc_modality_name(c.S), unc, unc95, Rs,
-              exp_pct(sm, a, sizeof a), settings);
+              exp_pct(sm, a, sizeof a), exp_sandha_text(sandha, sizeof sandha), settings);
     fputs(md.s, o->log ? o->log : stdout);
     cJSON_AddStringToObject(root, "experiment", "sync-error");
     cJSON_AddStringToObject(root, "pair", o->pair);
@@ -318,7 +318,6 @@ int exp_sync_error(const exp_opts *o) {
     if (rc == 0) rc = exp_write_text(exp_path(o, "sync_error.csv", path, sizeof path), &csv);
     if (rc == 0) rc = exp_write_json(exp_path(o, "sync_error.json", path, sizeof path), root);
     /* published at shifts of 0, 0.5 and 2 s */
-    static const double sx[3] = {0, 0.5, 2}, sy[3] = {96.1, 91.6, 82.8}, sya[3] = {97.2, 95.9, 86.7};
     char title[160], band[96];
     snprintf(title, sizeof title, "Sync error: %s, accuracy against the injected %s offset", o->pair,
              proc_modality_name(c.S));
@@ -329,8 +328,9 @@ int exp_sync_error(const exp_opts *o) {
     ps.series[1] = (plot_series){"Transfer+LimitedTrain", K, x, ml, sl, 0};
     ps.series[2] = (plot_series){"Scratch, student alone (aligned)", K, x, scrl, NULL, 1};
     ps.series[3] = (plot_series){"windows with student data from another activity (%)", K, x, ch, NULL, 1};
-    ps.series[4] = (plot_series){"Sandha et al. fusion (published)", 3, sx, sy, NULL, 1};
-    ps.series[5] = (plot_series){"Sandha et al., shift-augmented", 3, sx, sya, NULL, 1};
+    ps.series[4] = (plot_series){"Sandha et al. fusion (published)", EXP_SANDHA_N, exp_sandha_offset_s, exp_sandha_acc, NULL, 1};
+    ps.series[5] = (plot_series){"Sandha et al., shift-augmented", EXP_SANDHA_N, exp_sandha_offset_s, exp_sandha_acc_shifted,
+                                 NULL, 1};
     if (isfinite(unc) && unc > 0) ps.band_label = band, ps.band_x0 = -unc, ps.band_x1 = unc;
     if (rc == 0) rc = plot_write(&ps, exp_path(o, "sync_error", path, sizeof path));
     cJSON_Delete(root);
