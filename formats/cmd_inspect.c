@@ -183,12 +183,11 @@ static int inspect_model(const char *path) {
 int cmd_inspect(int argc, char **argv) {
   /* no options, but an option-looking word is a mistyped option, not a file name */
   const cm_opt opts[] = {CM_OPT_END};
-  argc = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY);
-  if (argc < 0) return cmact_help_exit("inspect", 1, "%s", cm_error());
-  argc++; /* argv[1..argc-1] are the files */
-  if (argc < 2) return cmact_help_exit("inspect", 1, "give at least one FILE");
+  int n_files = cm_opts_parse(opts, argc, argv, CM_OPTS_ANY); /* now argv[1..n_files] */
+  if (n_files < 0) return cmact_help_exit("inspect", 1, "%s", cm_error());
+  if (n_files == 0) return cmact_help_exit("inspect", 1, "give at least one FILE");
   int bad = 0;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i <= n_files; i++) {
     int unfinished;
     cm_h5file *h = cm_h5_open(argv[i], &unfinished);
     if (!h) {
